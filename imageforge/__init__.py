@@ -1,0 +1,1 @@
+"""The OpenStack image forge: build, patch and verify OpenStack service images."""

@@ -1,0 +1,15 @@
+"""Where the forge keeps its caches and build folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """FORGE_CACHE_DIR, else $XDG_CACHE_HOME/imageforge, else ~/.cache/imageforge."""
+    explicit = os.environ.get("FORGE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "imageforge"

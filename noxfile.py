@@ -1,0 +1,71 @@
+"""Nox sessions. The release x service matrix comes from releases.yaml, never typed here.
+
+nox -l                              every session, one per release x service
+nox -s "checkout(keystone-2025.2)"  one pair
+nox -t keystone                     every session of one service (or -t 2025.2)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+from imageforge.errors import ForgeError
+from imageforge.manifest import load_manifest
+from imageforge.matrix import matrix_rows
+
+ROOT = Path(__file__).resolve().parent
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "tests"]
+
+
+def _pairs() -> list[nox.param]:
+    try:
+        manifest = load_manifest(os.environ.get("FORGE_MANIFEST", ROOT / "releases.yaml"))
+    except ForgeError as err:
+        raise SystemExit(f"error: {err}") from None
+    return [
+        nox.param(
+            row["release"], row["service"], id=row["id"], tags=[row["service"], row["release"]]
+        )
+        for row in matrix_rows(manifest)
+    ]
+
+
+PAIRS = _pairs()
+
+
+def _sync(session: nox.Session) -> None:
+    """Install the locked project into the session's venv."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--frozen",
+        "--quiet",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (Docker tests need an engine; CI demands them)."""
+    _sync(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and common bugs with ruff."""
+    _sync(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(default=False)
+@nox.parametrize(("release", "service"), PAIRS)
+def checkout(session: nox.Session, release: str, service: str) -> None:
+    """Export one service's source at the ref its release pins."""
+    _sync(session)
+    session.run("inv", "checkout", "--release", release, "--service", service)

@@ -1,0 +1,63 @@
+"""Invoke tasks: thin wrappers that parse arguments and call imageforge.
+
+`inv --list` shows them; `inv --help TASK` shows each argument.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from invoke import Exit, task
+
+from imageforge import baseimage
+from imageforge.errors import ForgeError
+from imageforge.manifest import Manifest, load_manifest
+from imageforge.matrix import matrix_json, matrix_table
+from imageforge.paths import cache_dir
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _manifest() -> Manifest:
+    return load_manifest(os.environ.get("FORGE_MANIFEST", ROOT / "releases.yaml"))
+
+
+def reports_errors(body):
+    """Turn a ForgeError into one line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(body)
+    def wrapper(*args, **kwargs):
+        try:
+            return body(*args, **kwargs)
+        except ForgeError as err:
+            raise Exit(f"error: {err}", code=1) from None
+
+    return wrapper
+
+
+@task(name="list")
+@reports_errors
+def list_(c):
+    """Print the release x service matrix with each service's ref."""
+    print(matrix_table(_manifest()))
+
+
+@task
+@reports_errors
+def matrix(c):
+    """Print the release x service matrix as JSON for a CI matrix."""
+    print(matrix_json(_manifest()))
+
+
+@task(
+    help={
+        "tag": f"name of the image to create (default {baseimage.DEFAULT_TAG})",
+        "suite": "Debian suite to bootstrap (default bookworm)",
+    }
+)
+@reports_errors
+def base_image(c, tag=baseimage.DEFAULT_TAG, suite="bookworm"):
+    """Create the local Debian base image from the host's apt mirror (cached, idempotent)."""
+    baseimage.ensure_base_image(baseimage.default_spec(tag=tag, suite=suite), cache_dir())

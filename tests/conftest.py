@@ -1,0 +1,74 @@
+"""Shared fixtures: real upstream git repositories and the Docker engine gate."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.gitrepos import UpstreamRepo, make_upstream
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def docker_demanded() -> bool:
+    """CI (and anyone who sets FORGE_REQUIRE_DOCKER=1) must run the Docker tests, never skip them."""
+    return os.environ.get("FORGE_REQUIRE_DOCKER") == "1" or os.environ.get("CI") == "true"
+
+
+def docker_problem() -> str | None:
+    """Why Docker tests cannot run here, or None when an engine with buildx answers."""
+    try:
+        info = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
+        if info.returncode != 0:
+            return f"docker daemon not reachable: {info.stderr.strip()[-200:]}"
+        buildx = subprocess.run(["docker", "buildx", "version"], capture_output=True, timeout=30)
+        if buildx.returncode != 0:
+            return "docker buildx is not installed"
+    except FileNotFoundError:
+        return "docker is not installed"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    docker_items = [item for item in items if "docker" in item.keywords]
+    if not docker_items:
+        return
+    problem = docker_problem()
+    if problem is None:
+        return
+    if docker_demanded():
+        for item in docker_items:
+            item.add_marker(pytest.mark.usefixtures("_fail_without_docker"))
+        return
+    for item in docker_items:
+        item.add_marker(pytest.mark.skip(reason=f"{problem} (set FORGE_REQUIRE_DOCKER=1 to fail)"))
+
+
+@pytest.fixture
+def _fail_without_docker():
+    pytest.fail(f"Docker is required here (CI or FORGE_REQUIRE_DOCKER=1): {docker_problem()}")
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Callable[..., UpstreamRepo]:
+    """Factory: ``upstream("keystone")`` makes a real repo with tags and a stable branch."""
+
+    def factory(name: str = "demo") -> UpstreamRepo:
+        return make_upstream(tmp_path / "upstream", name)
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def base_image() -> str:
+    """The locally bootstrapped Debian base image, created on first use."""
+    from imageforge.baseimage import default_spec, ensure_base_image
+    from imageforge.paths import cache_dir
+
+    spec = default_spec()
+    ensure_base_image(spec, cache_dir(), log=lambda line: None)
+    return spec.tag
