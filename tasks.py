@@ -15,7 +15,8 @@ from imageforge import baseimage
 from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest, load_manifest
 from imageforge.matrix import matrix_json, matrix_table
-from imageforge.paths import cache_dir
+from imageforge.paths import build_dir, cache_dir, offline
+from imageforge.sources import SourceSpec, export_source
 
 ROOT = Path(__file__).resolve().parent
 
@@ -61,3 +62,19 @@ def matrix(c):
 def base_image(c, tag=baseimage.DEFAULT_TAG, suite="bookworm"):
     """Create the local Debian base image from the host's apt mirror (cached, idempotent)."""
     baseimage.ensure_base_image(baseimage.default_spec(tag=tag, suite=suite), cache_dir())
+
+
+@task(
+    help={
+        "service": "service to export (repeatable; default: every service of the release)",
+        "release": "release whose pinned ref to use (repeatable; default: every release)",
+    },
+    iterable=["service", "release"],
+)
+@reports_errors
+def checkout(c, service=None, release=None):
+    """Export a service's tree at its pinned ref into build/sources (no .git, version in PKG-INFO)."""
+    manifest = _manifest()
+    for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
+        spec = SourceSpec(project=svc.name, release=rel.name, repo=svc.repo, ref=svc.ref)
+        export_source(spec, cache_dir(), build_dir(manifest.root), offline=offline())

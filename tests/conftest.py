@@ -48,6 +48,25 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.skip(reason=f"{problem} (set FORGE_REQUIRE_DOCKER=1 to fail)"))
 
 
+@pytest.fixture(autouse=True)
+def _isolated_git_config(tmp_path_factory, monkeypatch):
+    """No user or system git config (insteadOf, diff.noprefix, hooks) leaks into a test."""
+    config = tmp_path_factory.mktemp("gitconfig") / "config"
+    config.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    return config
+
+
+@pytest.fixture
+def forge_dirs(tmp_path, monkeypatch):
+    """A private cache and build folder for the forge under test."""
+    cache, build = tmp_path / "cache", tmp_path / "build"
+    monkeypatch.setenv("FORGE_CACHE_DIR", str(cache))
+    monkeypatch.setenv("FORGE_BUILD_DIR", str(build))
+    return cache, build
+
+
 @pytest.fixture
 def _fail_without_docker():
     pytest.fail(f"Docker is required here (CI or FORGE_REQUIRE_DOCKER=1): {docker_problem()}")

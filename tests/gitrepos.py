@@ -103,6 +103,8 @@ def make_upstream(root: Path, name: str = "demo") -> UpstreamRepo:
     path = root / name
     path.mkdir(parents=True)
     git(path, "init", "--quiet", "--initial-branch=master")
+    # Serve partial clones, as opendev does, so blobless mirrors are exercised.
+    git(path, "config", "uploadpack.allowFilter", "true")
     repo = UpstreamRepo(path=path, name=name)
     repo.commit(pbr_package_files(name), "Initial commit")
     repo.tag("1.0.0")

@@ -1,0 +1,171 @@
+"""Bare mirrors of upstream repositories, one per URL, cached per machine.
+
+A mirror is a bare, blobless (partial) clone by default: commits and trees
+arrive up front, blobs only for the trees that are exported. Refs resolve to
+commits; a tag or full SHA already present needs no network. Every change to
+a mirror happens under a file lock, so concurrent runs cannot corrupt it.
+git's own ``url.<base>.insteadOf`` redirects the URLs to local mirrors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from imageforge import git
+from imageforge.errors import ForgeError
+from imageforge.locks import file_lock
+
+# Only branches and tags: gerrit hosts also serve refs/changes/*, which would
+# multiply the size of a mirror for nothing.
+FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+
+
+class RefError(ForgeError):
+    """A ref cannot be resolved: missing, ambiguous, abbreviated or unreachable."""
+
+
+@dataclass(frozen=True)
+class Mirror:
+    url: str
+    path: Path
+    blobless: bool = True
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_suffix(".lock")
+
+    def ensure(self) -> None:
+        """Create the mirror if it does not exist yet (under the lock)."""
+        with file_lock(self.lock_path):
+            self._ensure_locked()
+
+    def resolve(self, ref: str, *, offline: bool = False) -> str:
+        """The commit SHA of ``ref`` (branch, tag or full SHA), fetching only when needed."""
+        if git.looks_like_abbreviated_sha(ref) and not git.is_full_sha(ref):
+            # An abbreviated SHA may be ambiguous tomorrow; pins must be exact.
+            if not self._has_named_ref(ref):
+                raise RefError(
+                    f"{ref!r} looks like an abbreviated commit SHA; give the full 40-character SHA"
+                )
+        with file_lock(self.lock_path):
+            self._ensure_locked()
+            if git.is_full_sha(ref):
+                if not self._has_commit(ref) and not offline:
+                    self._fetch()
+                if not self._has_commit(ref):
+                    raise RefError(f"commit {ref} is not in {self.url}")
+                return ref.lower()
+            # Tags are pins: once present they need no network. Branches move.
+            tag = self._peel(f"refs/tags/{ref}")
+            if tag is None and not offline:
+                self._fetch()
+                tag = self._peel(f"refs/tags/{ref}")
+            branch = self._peel(f"refs/heads/{ref}")
+            if tag and branch and tag != branch:
+                raise RefError(
+                    f"{ref!r} is both a tag and a branch in {self.url}; use refs/tags/..."
+                )
+            if tag or branch:
+                return tag or branch  # type: ignore[return-value]
+            raise RefError(f"no branch or tag {ref!r} in {self.url}")
+
+    def prefetch_blobs(self, commit: str) -> None:
+        """Fetch, in one batch, the blobs of ``commit``'s tree that a blobless mirror lacks.
+
+        Without this, exporting from a partial clone fetches missing blobs one
+        request at a time, which takes minutes on a repository like nova.
+        """
+        if not self.blobless:
+            return
+        with file_lock(self.lock_path):
+            listed = git.run(
+                ["rev-list", "--objects", "--missing=print", f"{commit}^{{tree}}"],
+                git_dir=self.path,
+            )
+            missing = [
+                line[1:] for line in listed.stdout.decode().splitlines() if line.startswith("?")
+            ]
+            if missing:
+                git.run(
+                    [
+                        "-c",
+                        "fetch.negotiationAlgorithm=noop",
+                        "fetch",
+                        "--quiet",
+                        "--no-tags",
+                        "--no-write-fetch-head",
+                        "--recurse-submodules=no",
+                        "--filter=blob:none",
+                        "--stdin",
+                        "origin",
+                    ],
+                    git_dir=self.path,
+                    input="\n".join(missing).encode() + b"\n",
+                )
+
+    # -- under the lock ----------------------------------------------------------
+
+    def _ensure_locked(self) -> None:
+        if (self.path / "HEAD").is_file():
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Clone beside the final path and rename: an interrupted clone leaves a
+        # temporary folder, never a half mirror that looks usable.
+        work = Path(tempfile.mkdtemp(prefix=f".{self.path.name}-", dir=self.path.parent))
+        try:
+            partial = work / "repo.git"
+            args = ["clone", "--quiet", "--bare", "--no-tags"]
+            if self.blobless:
+                args.append("--filter=blob:none")
+            try:
+                git.run([*args, self.url, str(partial)])
+            except git.GitError as err:
+                raise RefError(f"cannot clone {self.url}: {git.last_words(err.stderr)}") from err
+            git.run(["config", "--unset-all", "remote.origin.fetch"], git_dir=partial, check=False)
+            for refspec in FETCH_REFSPECS:
+                git.run(["config", "--add", "remote.origin.fetch", refspec], git_dir=partial)
+            git.run(["config", "gc.auto", "0"], git_dir=partial)
+            self._fetch(partial)
+            partial.rename(self.path)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _fetch(self, path: Path | None = None) -> None:
+        try:
+            git.run(["fetch", "--quiet", "--prune", "--force", "origin"], git_dir=path or self.path)
+        except git.GitError as err:
+            raise RefError(f"cannot fetch {self.url}: {git.last_words(err.stderr)}") from err
+
+    def _peel(self, full_ref: str) -> str | None:
+        proc = git.run(
+            ["rev-parse", "--verify", "--quiet", f"{full_ref}^{{commit}}"],
+            git_dir=self.path,
+            check=False,
+        )
+        return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+    def _has_commit(self, sha: str) -> bool:
+        proc = git.run(["cat-file", "-e", f"{sha}^{{commit}}"], git_dir=self.path, check=False)
+        return proc.returncode == 0
+
+    def _has_named_ref(self, ref: str) -> bool:
+        return any(
+            (self.path / "HEAD").is_file() and self._peel(f"refs/{kind}/{ref}")
+            for kind in ("tags", "heads")
+        )
+
+
+def mirror_for(url: str, cache: Path, *, blobless: bool | None = None) -> Mirror:
+    """The mirror of ``url`` in ``cache``; FORGE_FULL_MIRRORS=1 makes new mirrors full clones."""
+    if blobless is None:
+        blobless = os.environ.get("FORGE_FULL_MIRRORS") != "1"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", url.rstrip("/").rsplit("/", 1)[-1]) or "repo"
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+    kind = "blobless" if blobless else "full"
+    return Mirror(url=url, path=cache / "git" / f"{name}-{digest}-{kind}.git", blobless=blobless)

@@ -1,0 +1,29 @@
+"""pbr-style versions computed from a mirror's tags."""
+
+from __future__ import annotations
+
+from imageforge.mirrors import mirror_for
+from imageforge.versions import pbr_version
+
+
+def test_tagged_commit_has_the_tag_version(upstream, tmp_path):
+    repo = upstream()
+    mirror = mirror_for(repo.url, tmp_path / "cache")
+    assert pbr_version(mirror.path, mirror.resolve("1.0.1")) == "1.0.1"
+    assert pbr_version(mirror.path, mirror.resolve("1.0.0")) == "1.0.0"
+
+
+def test_commits_after_a_tag_give_a_dev_version(upstream, tmp_path):
+    repo = upstream()
+    mirror = mirror_for(repo.url, tmp_path / "cache")
+    # master is two commits past 1.0.0.
+    assert pbr_version(mirror.path, mirror.resolve("master")) == "1.0.1.dev2"
+
+
+def test_sem_ver_headers_bump_like_pbr(upstream, tmp_path):
+    repo = upstream()
+    repo.commit({"NEW.txt": "x\n"}, "Add an API\n\nSem-Ver: feature")
+    mirror = mirror_for(repo.url, tmp_path / "cache")
+    assert pbr_version(mirror.path, mirror.resolve("master")) == "1.1.0.dev3"
+    repo.commit({"NEW.txt": "y\n"}, "Remove an API\n\nSem-Ver: api-break")
+    assert pbr_version(mirror.path, mirror.resolve("master")) == "2.0.0.dev4"
