@@ -47,12 +47,11 @@ class Mirror:
 
     def resolve(self, ref: str, *, offline: bool = False) -> str:
         """The commit SHA of ``ref`` (branch, tag or full SHA), fetching only when needed."""
-        if git.looks_like_abbreviated_sha(ref) and not git.is_full_sha(ref):
-            # An abbreviated SHA may be ambiguous tomorrow; pins must be exact.
-            if not self._has_named_ref(ref):
-                raise RefError(
-                    f"{ref!r} looks like an abbreviated commit SHA; give the full 40-character SHA"
-                )
+        # An abbreviated SHA may be ambiguous tomorrow; pins must be exact.
+        if git.looks_like_abbreviated_sha(ref) and not self._has_named_ref(ref):
+            raise RefError(
+                f"{ref!r} looks like an abbreviated commit SHA; give the full 40-character SHA"
+            )
         with file_lock(self.lock_path):
             self._ensure_locked()
             if git.is_full_sha(ref):

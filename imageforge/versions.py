@@ -51,7 +51,7 @@ def _sort_key(tag: str) -> tuple[int, ...]:
 
 def _bump(tag: str, messages: str) -> str:
     numbers = [int(n) for n in re.match(r"^[\d.]+", tag).group(0).strip(".").split(".")]  # type: ignore[union-attr]
-    major, minor, patch = (numbers + [0, 0, 0])[:3]
+    major, minor, patch = [*numbers, 0, 0, 0][:3]
     if _PRE_RELEASE_TAG.match(tag):
         # Past a pre-release the next version is the release itself.
         return f"{major}.{minor}.{patch}"

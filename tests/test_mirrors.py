@@ -82,7 +82,7 @@ def test_unknown_ref(repo, tmp_path):
 
 def test_abbreviated_sha_is_refused(repo, tmp_path):
     mirror = mirror_for(repo.url, tmp_path / "cache")
-    with pytest.raises(RefError, match="abbreviated commit SHA; give the full 40-character SHA"):
+    with pytest.raises(RefError, match=r"abbreviated commit SHA; give the full 40-character SHA"):
         mirror.resolve(repo.head()[:10])
 
 
@@ -94,7 +94,7 @@ def test_unknown_full_sha(repo, tmp_path):
 
 def test_unreachable_remote(tmp_path):
     mirror = mirror_for((tmp_path / "nowhere").as_uri(), tmp_path / "cache")
-    with pytest.raises(RefError, match="cannot clone file://.*nowhere: fatal: "):
+    with pytest.raises(RefError, match=r"cannot clone file://.*nowhere: fatal: "):
         mirror.resolve("master")
     assert not mirror.path.exists()
     assert not [p for p in mirror.path.parent.iterdir() if p.name.startswith(".")], "no leftovers"
