@@ -11,7 +11,7 @@ from pathlib import Path
 
 from invoke import Exit, task
 
-from imageforge import baseimage
+from imageforge import baseimage, constraints
 from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest, load_manifest
 from imageforge.matrix import matrix_json, matrix_table
@@ -78,3 +78,22 @@ def checkout(c, service=None, release=None):
     for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
         spec = SourceSpec(project=svc.name, release=rel.name, repo=svc.repo, ref=svc.ref)
         export_source(spec, cache_dir(), build_dir(manifest.root), offline=offline())
+
+
+@task(
+    name="constraints",
+    help={"release": "release to generate (repeatable; default: every release)"},
+    iterable=["release"],
+)
+@reports_errors
+def constraints_(c, release=None):
+    """Write build/constraints/<release>/upper-constraints.txt: upstream + constraints/<release>.txt."""
+    manifest = _manifest()
+    for name in release or [r.name for r in manifest.releases]:
+        constraints.generate(
+            manifest.release(name),
+            manifest.root,
+            cache_dir(),
+            build_dir(manifest.root),
+            offline=offline(),
+        )

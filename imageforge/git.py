@@ -83,3 +83,8 @@ def is_full_sha(ref: str) -> bool:
 
 def looks_like_abbreviated_sha(ref: str) -> bool:
     return 4 <= len(ref) < FULL_SHA_LENGTH and all(c in "0123456789abcdef" for c in ref.lower())
+
+
+def text_raw(args: Sequence[str], **kwargs) -> str:
+    """``run`` returning stdout as text exactly as git printed it."""
+    return run(args, **kwargs).stdout.decode()
