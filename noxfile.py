@@ -14,18 +14,22 @@ import nox
 
 from imageforge.errors import ForgeError
 from imageforge.manifest import load_manifest
-from imageforge.matrix import matrix_rows
+from imageforge.matrix import matrix_rows, project_rows
 
 ROOT = Path(__file__).resolve().parent
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests"]
 
 
-def _pairs() -> list[nox.param]:
+def _manifest():
     try:
-        manifest = load_manifest(os.environ.get("FORGE_MANIFEST", ROOT / "releases.yaml"))
+        return load_manifest(os.environ.get("FORGE_MANIFEST", ROOT / "releases.yaml"))
     except ForgeError as err:
         raise SystemExit(f"error: {err}") from None
+
+
+def _pairs() -> list[nox.param]:
+    manifest = _manifest()
     return [
         nox.param(
             row["release"], row["service"], id=row["id"], tags=[row["service"], row["release"]]
@@ -34,7 +38,17 @@ def _pairs() -> list[nox.param]:
     ]
 
 
+def _projects() -> list[nox.param]:
+    return [
+        nox.param(
+            row["release"], row["project"], id=row["id"], tags=[row["project"], row["release"]]
+        )
+        for row in project_rows(_manifest())
+    ]
+
+
 PAIRS = _pairs()
+PROJECTS = _projects()
 
 
 def _sync(session: nox.Session) -> None:
@@ -69,3 +83,11 @@ def checkout(session: nox.Session, release: str, service: str) -> None:
     """Export one service's source at the ref its release pins."""
     _sync(session)
     session.run("inv", "checkout", "--release", release, "--service", service)
+
+
+@nox.session(default=False)
+@nox.parametrize(("release", "project"), PROJECTS)
+def patches(session: nox.Session, release: str, project: str) -> None:
+    """Gate: the project's patch series applies to its pinned ref (checked without a checkout)."""
+    _sync(session)
+    session.run("inv", "patches.check", "--release", release, "--service", project)

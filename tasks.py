@@ -9,12 +9,13 @@ import functools
 import os
 from pathlib import Path
 
-from invoke import Exit, task
+from invoke import Collection, Exit, task
 
 from imageforge import baseimage, constraints
 from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest, load_manifest
 from imageforge.matrix import matrix_json, matrix_table
+from imageforge.patchgate import check_patches, report_table
 from imageforge.paths import build_dir, cache_dir, offline
 from imageforge.sources import SourceSpec, export_source
 
@@ -97,3 +98,34 @@ def constraints_(c, release=None):
             build_dir(manifest.root),
             offline=offline(),
         )
+
+
+@task(
+    name="check",
+    help={
+        "service": "project (service or library) to check (repeatable; default: all)",
+        "release": "release to check (repeatable; default: all)",
+    },
+    iterable=["service", "release"],
+)
+@reports_errors
+def patches_check(c, service=None, release=None):
+    """Check that every patch series applies to its pinned ref, without a checkout."""
+    manifest = _manifest()
+    reports = check_patches(
+        manifest,
+        cache_dir(),
+        releases=tuple(release or ()),
+        projects=tuple(service or ()),
+        offline=offline(),
+    )
+    print(report_table(reports))
+    failed = [r for r in reports if not r.ok]
+    if failed:
+        names = ", ".join(f"{r.series.project}/{r.series.release}" for r in failed)
+        raise Exit(f"error: patches do not apply: {names}", code=1)
+
+
+patches = Collection("patches")
+patches.add_task(patches_check)
+namespace = Collection(list_, matrix, base_image, checkout, constraints_, patches)

@@ -95,6 +95,9 @@ class Manifest:
         """The project folder: images/, patches/ and constraints/ sit beside releases.yaml."""
         return self.path.parent
 
+    def release_or_none(self, name: str) -> Release | None:
+        return next((r for r in self.releases if r.name == name), None)
+
     def release(self, name: str) -> Release:
         for release in self.releases:
             if release.name == name:

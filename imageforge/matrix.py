@@ -39,3 +39,12 @@ def format_table(rows: list[list[str]]) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
+
+
+def project_rows(manifest: Manifest) -> list[dict[str, str]]:
+    """One row per release and patchable project: its services, then its patched libraries."""
+    return [
+        {"release": release.name, "project": name, "id": f"{name}-{release.name}"}
+        for release in manifest.releases
+        for name in [*(s.name for s in release.services), *(lib.name for lib in release.libraries)]
+    ]

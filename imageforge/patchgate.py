@@ -1,0 +1,84 @@
+"""The patch gate: every series under patches/ checked against its pinned ref."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from imageforge.errors import ForgeError
+from imageforge.manifest import Manifest
+from imageforge.matrix import format_table
+from imageforge.mirrors import mirror_for
+from imageforge.patchcheck import PatchResult, check_series
+from imageforge.series import Series, discover
+from imageforge.sources import SourceSpec, resolve
+
+
+@dataclass(frozen=True)
+class SeriesReport:
+    series: Series
+    ref: str
+    commit: str
+    results: tuple[PatchResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.results)
+
+
+def source_of(manifest: Manifest, series: Series) -> SourceSpec:
+    """Where a series' project comes from in its release: a service, or a patched library."""
+    release = manifest.release(series.release)
+    for service in release.services:
+        if service.name == series.project:
+            return SourceSpec(service.name, release.name, service.repo, service.ref)
+    for library in release.libraries:
+        if library.name == series.project:
+            if library.ref is None:
+                raise ForgeError(
+                    f"{series.folder}: releases.{release.name}.libraries.{library.name}.ref is not "
+                    "set; give the library's ref (its tag for the pinned version)"
+                )
+            return SourceSpec(library.name, release.name, library.repo, library.ref)
+    raise ForgeError(f"{series.folder}: {series.project} is not part of release {release.name}")
+
+
+def check_patches(
+    manifest: Manifest,
+    cache: Path,
+    *,
+    releases: tuple[str, ...] = (),
+    projects: tuple[str, ...] = (),
+    offline: bool = False,
+) -> list[SeriesReport]:
+    reports = []
+    for series in discover(manifest):
+        if releases and series.release not in releases:
+            continue
+        if projects and series.project not in projects:
+            continue
+        spec = source_of(manifest, series)
+        commit = resolve(spec, cache, offline=offline)
+        git_dir = mirror_for(spec.repo, cache).path
+        results = check_series(git_dir, commit, series.patches)
+        reports.append(SeriesReport(series, spec.ref, commit, tuple(results)))
+    return reports
+
+
+def report_table(reports: list[SeriesReport]) -> str:
+    rows = [["RELEASE", "PROJECT", "REF", "PATCH", "RESULT"]]
+    for report in reports:
+        for result in report.results:
+            detail = f"{result.status}: {result.detail}" if result.detail else result.status
+            rows.append(
+                [
+                    report.series.release,
+                    report.series.project,
+                    report.ref,
+                    result.patch.name,
+                    detail,
+                ]
+            )
+    if len(rows) == 1:
+        return "no patch series found under patches/"
+    return format_table(rows)
