@@ -78,5 +78,7 @@ def test_series_for_an_unknown_release_or_project(tmp_path):
         item.unlink()
     (tmp_path / "patches" / "glance" / "2024.1").rmdir()
     make_series(tmp_path / "patches" / "glance" / "2025.10", ["0001-a.patch"])
-    with pytest.raises(SeriesError, match=r"glance is not a service or library of release 2025\.10"):
+    with pytest.raises(
+        SeriesError, match=r"glance is not a service or library of release 2025\.10"
+    ):
         discover(manifest)
