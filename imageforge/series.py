@@ -48,7 +48,7 @@ def load_series(folder: Path, project: str, release: str) -> Series:
         name = raw.split("#", 1)[0].strip()
         if not name:
             continue
-        if "/" in name or not (folder / name).is_file():
+        if "/" in name or name == SERIES_FILE or not (folder / name).is_file():
             raise SeriesError(f"{series_file}:{number}: {name}: no such patch file in {folder}")
         if name in names:
             raise SeriesError(f"{series_file}:{number}: {name} is listed twice")
