@@ -61,11 +61,10 @@ class Mirror:
                     raise RefError(f"commit {ref} is not in {self.url}")
                 return ref.lower()
             # Tags are pins: once present they need no network. Branches move.
-            tag = self._peel(f"refs/tags/{ref}")
+            tag, branch = self._named(ref)
             if tag is None and not offline:
                 self._fetch()
-                tag = self._peel(f"refs/tags/{ref}")
-            branch = self._peel(f"refs/heads/{ref}")
+                tag, branch = self._named(ref)
             if tag and branch and tag != branch:
                 raise RefError(
                     f"{ref!r} is both a tag and a branch in {self.url}; use refs/tags/..."
@@ -148,6 +147,24 @@ class Mirror:
             check=False,
         )
         return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+    def _named(self, ref: str) -> tuple[str | None, str | None]:
+        """The commits of tag ``ref`` and branch ``ref`` (None where absent), in one git call."""
+        listed = git.text(
+            [
+                "for-each-ref",
+                "--format=%(refname) %(objectname) %(*objectname)",
+                f"refs/tags/{ref}",
+                f"refs/heads/{ref}",
+            ],
+            git_dir=self.path,
+        )
+        found: dict[str, str] = {}
+        for line in listed.splitlines():
+            name, obj, peeled = [*line.split(" "), ""][:3]
+            # An annotated tag peels to its commit; a lightweight one is the commit.
+            found[name] = peeled or obj
+        return found.get(f"refs/tags/{ref}"), found.get(f"refs/heads/{ref}")
 
     def _has_commit(self, sha: str) -> bool:
         proc = git.run(["cat-file", "-e", f"{sha}^{{commit}}"], git_dir=self.path, check=False)

@@ -58,11 +58,9 @@ def check_series(git_dir: Path, commit: str, patches: tuple[Path, ...]) -> list[
 def _check_one(git_dir: Path, env: dict[str, str], patch: Path) -> PatchResult:
     # Fixed options so user config (apply.whitespace, diff.noprefix) cannot change the verdict.
     apply = ["-c", "apply.whitespace=nowarn", "apply", "--cached", "-p1"]
-    forward = git.run(
-        [*apply, "--check", str(patch.resolve())], git_dir=git_dir, env=env, check=False
-    )
+    # git apply is all-or-nothing, so applying straight away needs no separate --check.
+    forward = git.run([*apply, str(patch.resolve())], git_dir=git_dir, env=env, check=False)
     if forward.returncode == 0:
-        git.run([*apply, str(patch.resolve())], git_dir=git_dir, env=env)
         return PatchResult(patch, APPLIES)
     reverse = git.run(
         [*apply, "--check", "--reverse", str(patch.resolve())],
