@@ -17,6 +17,7 @@ from imageforge.manifest import Manifest, load_manifest
 from imageforge.matrix import matrix_json, matrix_table
 from imageforge.patchgate import check_patches, report_table
 from imageforge.paths import build_dir, cache_dir, offline
+from imageforge.series import series_for
 from imageforge.sources import SourceSpec, export_source
 
 ROOT = Path(__file__).resolve().parent
@@ -74,11 +75,17 @@ def base_image(c, tag=baseimage.DEFAULT_TAG, suite="bookworm"):
 )
 @reports_errors
 def checkout(c, service=None, release=None):
-    """Export a service's tree at its pinned ref into build/sources (no .git, version in PKG-INFO)."""
+    """Export a service's patched tree at its pinned ref into build/sources (no .git)."""
     manifest = _manifest()
     for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
         spec = SourceSpec(project=svc.name, release=rel.name, repo=svc.repo, ref=svc.ref)
-        export_source(spec, cache_dir(), build_dir(manifest.root), offline=offline())
+        export_source(
+            spec,
+            cache_dir(),
+            build_dir(manifest.root),
+            series=series_for(manifest, svc.name, rel.name),
+            offline=offline(),
+        )
 
 
 @task(

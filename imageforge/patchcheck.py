@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
 from imageforge import git
+from imageforge.errors import ForgeError
 
 APPLIES = "applies"
 UPSTREAM = "already upstream"
@@ -25,6 +28,10 @@ CONFLICTS = "conflicts"
 
 _FAILED_AT = re.compile(r"^error: patch failed: (.+):(\d+)$", re.MULTILINE)
 _NOT_IN_INDEX = re.compile(r"^error: (.+): does not exist in index$", re.MULTILINE)
+
+
+class PatchError(ForgeError):
+    """A patch of a series does not apply."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +45,14 @@ class PatchResult:
         return self.status != CONFLICTS
 
 
-def check_series(git_dir: Path, commit: str, patches: tuple[Path, ...]) -> list[PatchResult]:
-    """Apply ``patches`` in order to ``commit``'s tree in a scratch index; one result per patch."""
-    with tempfile.TemporaryDirectory(prefix="forge-check-") as scratch:
+@contextmanager
+def scratch_index(git_dir: Path, commit: str) -> Iterator[dict[str, str]]:
+    """Environment for git commands on a throwaway index holding ``commit``'s tree.
+
+    New objects go to a scratch object directory that borrows the mirror's
+    objects, so nothing in the mirror changes.
+    """
+    with tempfile.TemporaryDirectory(prefix="forge-index-") as scratch:
         objects = Path(scratch) / "objects"
         objects.mkdir()
         env = {
@@ -49,9 +61,35 @@ def check_series(git_dir: Path, commit: str, patches: tuple[Path, ...]) -> list[
             "GIT_ALTERNATE_OBJECT_DIRECTORIES": str((git_dir / "objects").resolve()),
         }
         git.run(["read-tree", commit], git_dir=git_dir, env=env)
-        results = []
-        for patch in patches:
-            results.append(_check_one(git_dir, env, patch))
+        yield env
+
+
+def check_series(git_dir: Path, commit: str, patches: tuple[Path, ...]) -> list[PatchResult]:
+    """Apply ``patches`` in order to ``commit``'s tree in a scratch index; one result per patch."""
+    with scratch_index(git_dir, commit) as env:
+        return [_check_one(git_dir, env, patch) for patch in patches]
+
+
+def apply_series(
+    git_dir: Path, commit: str, patches: tuple[Path, ...], tree: Path
+) -> list[PatchResult]:
+    """Write ``commit``'s tree with ``patches`` applied into the empty folder ``tree``.
+
+    Patches already upstream are skipped; any conflict raises PatchError before
+    a single file is written.
+    """
+    with scratch_index(git_dir, commit) as env:
+        results = [_check_one(git_dir, env, patch) for patch in patches]
+        conflicts = [r for r in results if not r.ok]
+        if conflicts:
+            raise PatchError(
+                "; ".join(f"{r.patch.name} does not apply: {r.detail}" for r in conflicts)
+            )
+        git.run(
+            ["checkout-index", "--all", "--force"],
+            git_dir=git_dir,
+            env={**env, "GIT_WORK_TREE": str(tree)},
+        )
         return results
 
 

@@ -89,3 +89,11 @@ def discover(manifest: Manifest) -> list[Series]:
                 )
             found.append(load_series(release_dir, project_dir.name, release.name))
     return found
+
+
+def series_for(manifest: Manifest, project: str, release: str) -> Series | None:
+    """The series of ``project`` in ``release``, or None when it carries no patches."""
+    folder = manifest.root / "patches" / project / release
+    if not folder.is_dir():
+        return None
+    return load_series(folder, project, release)

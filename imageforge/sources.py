@@ -1,8 +1,9 @@
 """Export a project's tree at its pinned ref into a build folder, atomically.
 
 ``build/sources/<release>/<project>/`` holds ``tree/`` (the build context: the
-files at that commit, no .git, PKG-INFO carrying the upstream version) and
-``export.json`` (what it was made from). An export is built in a temporary
+files at that commit with the project's patch series applied, no .git,
+PKG-INFO carrying the upstream version) and ``export.json`` (what it was made
+from: commit, version, the patches applied and the series digest). An export is built in a temporary
 folder and renamed into place, so an interrupted or failed run never leaves a
 tree that a later build would take for complete.
 """
@@ -11,16 +12,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from imageforge import git
 from imageforge.errors import ForgeError
 from imageforge.locks import file_lock
 from imageforge.mirrors import RefError, mirror_for
+from imageforge.patchcheck import APPLIES, PatchError, PatchResult, apply_series
+from imageforge.series import Series
 from imageforge.versions import pbr_version, write_pkg_info
 
 RECORD = "export.json"
@@ -46,10 +47,15 @@ class Export:
     version: str
     package: str
     tree: Path
+    # Names of the patches applied, in order (those already upstream are skipped).
+    patches: tuple[str, ...] = ()
+    # Digest of the whole series (see Series.digest); empty without a series.
+    series_digest: str = ""
 
-    def record(self) -> dict[str, str]:
+    def record(self) -> dict:
         data = asdict(self)
         data.pop("tree")
+        data["patches"] = list(self.patches)
         return data
 
 
@@ -73,15 +79,27 @@ def export_source(
     cache: Path,
     build_dir: Path,
     *,
+    series: Series | None = None,
     offline: bool = False,
     log: Callable[[str], None] = print,
 ) -> Export:
-    """Export ``spec`` unless an identical export is already in place; return it."""
+    """Export ``spec`` with ``series`` applied, unless that export is already in place.
+
+    A patch that does not apply raises PatchError naming the patch, file and
+    hunk, and leaves no tree behind (the previous complete export, if any, stays).
+    """
+    patches = series.patches if series else ()
+    series_digest = series.digest if series else ""
     commit = resolve(spec, cache, offline=offline)
     folder = export_folder(build_dir, spec)
     with file_lock(folder.with_name(f".{folder.name}.lock")):
         current = read_export(folder)
-        if current is not None and current.commit == commit and current.repo == spec.repo:
+        if (
+            current is not None
+            and current.commit == commit
+            and current.repo == spec.repo
+            and current.series_digest == series_digest
+        ):
             log(
                 f"{spec.project} ({spec.release}): {spec.ref} = {commit[:12]}, "
                 f"version {current.version}, up to date in {current.tree}"
@@ -95,7 +113,11 @@ def export_source(
         try:
             tree = work / "tree"
             tree.mkdir()
-            _archive(mirror.path, commit, tree)
+            try:
+                results = _write_tree(mirror.path, commit, patches, tree)
+            except PatchError as err:
+                raise PatchError(f"{spec.project} ({spec.release}) at {spec.ref}: {err}") from err
+            applied = tuple(r.patch.name for r in results if r.status == APPLIES)
             package = write_pkg_info(tree, version)
             export = Export(
                 project=spec.project,
@@ -106,14 +128,17 @@ def export_source(
                 version=version,
                 package=package,
                 tree=folder / "tree",
+                patches=applied,
+                series_digest=series_digest,
             )
             (work / RECORD).write_text(json.dumps(export.record(), indent=2) + "\n")
             _replace(work, folder)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        patched = f", {len(applied)} patches applied" if patches else ""
         log(
             f"{spec.project} ({spec.release}): {spec.ref} = {commit[:12]}, "
-            f"version {version}, exported to {export.tree}"
+            f"version {version}{patched}, exported to {export.tree}"
         )
         return export
 
@@ -122,18 +147,16 @@ def read_export(folder: Path) -> Export | None:
     """The export recorded in ``folder``, or None when there is no complete one."""
     try:
         data = json.loads((folder / RECORD).read_text())
+        data["patches"] = tuple(data.get("patches", ()))
         return Export(**data, tree=folder / "tree")
     except (OSError, ValueError, TypeError):
         return None
 
 
-def _archive(git_dir: Path, commit: str, tree: Path) -> None:
-    archive = git.run(["archive", "--format=tar", commit], git_dir=git_dir)
-    proc = subprocess.run(
-        ["tar", "-x", "-C", str(tree)], input=archive.stdout, capture_output=True, check=False
-    )
-    if proc.returncode != 0:
-        raise ForgeError(f"unpacking {commit} into {tree} failed: {proc.stderr.decode()[-300:]}")
+def _write_tree(
+    git_dir: Path, commit: str, patches: tuple[Path, ...], tree: Path
+) -> list[PatchResult]:
+    return apply_series(git_dir, commit, patches, tree)
 
 
 def _replace(new: Path, folder: Path) -> None:

@@ -37,6 +37,8 @@ def test_export_has_the_tree_no_git_and_the_version(upstream, tmp_path):
         "commit": repo.head("1.0.1"),
         "version": "1.0.1",
         "package": "demo",
+        "patches": [],
+        "series_digest": "",
     }
 
 
@@ -90,11 +92,11 @@ def test_an_interrupted_export_leaves_no_tree_behind(upstream, tmp_path, monkeyp
     build = tmp_path / "build"
     good = export_source(spec(repo, "1.0.0"), tmp_path / "cache", build)
 
-    def crash(git_dir, commit, tree):
+    def crash(git_dir, commit, patches, tree):
         (tree / "half-written.py").write_text("")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sources, "_archive", crash)
+    monkeypatch.setattr(sources, "_write_tree", crash)
     with pytest.raises(KeyboardInterrupt):
         export_source(spec(repo, "1.0.1"), tmp_path / "cache", build)
     # The previous complete export is still the one a build would find...
