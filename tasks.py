@@ -16,8 +16,9 @@ from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest, load_manifest
 from imageforge.matrix import matrix_json, matrix_table
 from imageforge.patchgate import check_patches, report_table
+from imageforge.patchlint import lint_series, require_clean
 from imageforge.paths import build_dir, cache_dir, offline
-from imageforge.series import series_for
+from imageforge.series import discover, series_for
 from imageforge.sources import SourceSpec, export_source
 
 ROOT = Path(__file__).resolve().parent
@@ -79,13 +80,10 @@ def checkout(c, service=None, release=None):
     manifest = _manifest()
     for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
         spec = SourceSpec(project=svc.name, release=rel.name, repo=svc.repo, ref=svc.ref)
-        export_source(
-            spec,
-            cache_dir(),
-            build_dir(manifest.root),
-            series=series_for(manifest, svc.name, rel.name),
-            offline=offline(),
-        )
+        series = series_for(manifest, svc.name, rel.name)
+        if series:
+            require_clean([series])
+        export_source(spec, cache_dir(), build_dir(manifest.root), series=series, offline=offline())
 
 
 @task(
@@ -133,6 +131,19 @@ def patches_check(c, service=None, release=None):
         raise Exit(f"error: patches do not apply: {names}", code=1)
 
 
+@task(name="lint")
+@reports_errors
+def patches_lint(c):
+    """Lint every patch file: malformed hunks, CRLF, paths outside the tree, binary damage."""
+    problems = [p for series in discover(_manifest()) for p in lint_series(series)]
+    for problem in problems:
+        print(problem)
+    if problems:
+        raise Exit(f"error: {len(problems)} problems in patch files", code=1)
+    print("all patch files are sound")
+
+
 patches = Collection("patches")
 patches.add_task(patches_check)
+patches.add_task(patches_lint)
 namespace = Collection(list_, matrix, base_image, checkout, constraints_, patches)

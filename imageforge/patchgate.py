@@ -10,6 +10,7 @@ from imageforge.manifest import Manifest
 from imageforge.matrix import format_table
 from imageforge.mirrors import mirror_for
 from imageforge.patchcheck import PatchResult, check_series
+from imageforge.patchlint import require_clean
 from imageforge.series import Series, discover
 from imageforge.sources import SourceSpec, resolve
 
@@ -51,12 +52,16 @@ def check_patches(
     projects: tuple[str, ...] = (),
     offline: bool = False,
 ) -> list[SeriesReport]:
+    selected = [
+        series
+        for series in discover(manifest)
+        if (not releases or series.release in releases)
+        and (not projects or series.project in projects)
+    ]
+    # Damaged or hostile patch files are refused before git sees them.
+    require_clean(selected)
     reports = []
-    for series in discover(manifest):
-        if releases and series.release not in releases:
-            continue
-        if projects and series.project not in projects:
-            continue
+    for series in selected:
         spec = source_of(manifest, series)
         commit = resolve(spec, cache, offline=offline)
         git_dir = mirror_for(spec.repo, cache).path

@@ -25,7 +25,12 @@ def export(repo, tmp_path, ref, series, **kwargs):
 def test_series_is_applied_in_order_and_recorded(upstream, tmp_path):
     repo = upstream()
     series = series_of(
-        repo, tmp_path, [({GREETING: greeting("hi")}, "Say hi"), ({GREETING: greeting("hi there")}, "Say hi there")]
+        repo,
+        tmp_path,
+        [
+            ({GREETING: greeting("hi")}, "Say hi"),
+            ({GREETING: greeting("hi there")}, "Say hi there"),
+        ],
     )
     result = export(repo, tmp_path, "1.0.1", series)
     assert (result.tree / GREETING).read_text() == greeting("hi there")
@@ -51,7 +56,9 @@ def test_a_changed_patch_exports_again(upstream, tmp_path):
 def test_a_conflict_leaves_no_tree_and_keeps_the_previous_export(upstream, tmp_path):
     repo = upstream()
     good = export(repo, tmp_path, "1.0.1", None)
-    series = series_of(repo, tmp_path, [({"FEATURES.txt": "feature\nmore\nand more\n"}, "More")], base="master")
+    series = series_of(
+        repo, tmp_path, [({"FEATURES.txt": "feature\nmore\nand more\n"}, "More")], base="master"
+    )
     with pytest.raises(PatchError) as caught:
         export(repo, tmp_path, "1.0.1", series)
     assert str(caught.value) == (
@@ -60,7 +67,9 @@ def test_a_conflict_leaves_no_tree_and_keeps_the_previous_export(upstream, tmp_p
     )
     assert read_export(good.tree.parent) == good
     assert not (good.tree / "FEATURES.txt").exists()
-    leftovers = [p.name for p in good.tree.parent.parent.iterdir() if p.name not in ("demo", ".demo.lock")]
+    leftovers = [
+        p.name for p in good.tree.parent.parent.iterdir() if p.name not in ("demo", ".demo.lock")
+    ]
     assert leftovers == []
 
 
