@@ -11,15 +11,15 @@ from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-from imageforge import baseimage, constraints
+from imageforge import baseimage
+from imageforge.buildinputs import export_project, release_constraints
 from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest, load_manifest
 from imageforge.matrix import matrix_json, matrix_table
 from imageforge.patchgate import check_patches, report_table
-from imageforge.patchlint import lint_series, require_clean
+from imageforge.patchlint import lint_series
 from imageforge.paths import build_dir, cache_dir, offline
-from imageforge.series import discover, series_for
-from imageforge.sources import SourceSpec, export_source
+from imageforge.series import discover
 
 ROOT = Path(__file__).resolve().parent
 
@@ -76,14 +76,21 @@ def base_image(c, tag=baseimage.DEFAULT_TAG, suite="bookworm"):
 )
 @reports_errors
 def checkout(c, service=None, release=None):
-    """Export a service's patched tree at its pinned ref into build/sources (no .git)."""
+    """Export patched trees (services and the release's patched libraries) into build/sources."""
     manifest = _manifest()
+    done: set[tuple[str, str]] = set()
     for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
-        spec = SourceSpec(project=svc.name, release=rel.name, repo=svc.repo, ref=svc.ref)
-        series = series_for(manifest, svc.name, rel.name)
-        if series:
-            require_clean([series])
-        export_source(spec, cache_dir(), build_dir(manifest.root), series=series, offline=offline())
+        for project in [svc.name, *(lib.name for lib in rel.libraries)]:
+            if (rel.name, project) not in done:
+                done.add((rel.name, project))
+                export_project(
+                    manifest,
+                    rel.name,
+                    project,
+                    cache_dir(),
+                    build_dir(manifest.root),
+                    offline=offline(),
+                )
 
 
 @task(
@@ -96,12 +103,8 @@ def constraints_(c, release=None):
     """Write build/constraints/<release>/upper-constraints.txt: upstream + constraints/<release>.txt."""
     manifest = _manifest()
     for name in release or [r.name for r in manifest.releases]:
-        constraints.generate(
-            manifest.release(name),
-            manifest.root,
-            cache_dir(),
-            build_dir(manifest.root),
-            offline=offline(),
+        release_constraints(
+            manifest, name, cache_dir(), build_dir(manifest.root), offline=offline()
         )
 
 

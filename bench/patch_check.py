@@ -22,16 +22,17 @@ import time
 from pathlib import Path
 
 from imageforge.manifest import load_manifest
-from imageforge.patchgate import check_patches, source_of
+from imageforge.patchgate import check_patches
 from imageforge.paths import cache_dir
+from imageforge.projects import source_spec
 from imageforge.series import discover
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def naive(manifest) -> None:
+def naive(manifest, cache: Path) -> None:
     for series in discover(manifest):
-        spec = source_of(manifest, series)
+        spec = source_spec(manifest, series.release, series.project, cache)
         with tempfile.TemporaryDirectory() as work:
             subprocess.run(
                 ["git", "clone", "--quiet", "--depth", "1", "--branch", spec.ref, spec.repo, work],
@@ -61,7 +62,7 @@ def main() -> None:
     patches = sum(len(s.patches) for s in series)
     check_patches(manifest, cache)  # warm the mirrors (and the blobs the naive clone needs)
     forge = timed(lambda: check_patches(manifest, cache), rounds)
-    seeds = timed(lambda: naive(manifest), rounds)
+    seeds = timed(lambda: naive(manifest, cache), rounds)
     print(f"{len(series)} series, {patches} patches, best of {rounds} warm rounds")
     print(f"forge (scratch index, git apply --cached): {forge * 1000:8.1f} ms")
     print(f"naive (shallow clone + git apply):         {seeds * 1000:8.1f} ms")

@@ -217,17 +217,8 @@ def generate(
     log: Callable[[str], None] = print,
 ) -> Constraints:
     """Write build/constraints/<release>/upper-constraints.txt and return what it holds."""
-    spec = SourceSpec(
-        "requirements", release.name, release.requirements.repo, release.requirements.ref
-    )
-    commit = resolve(spec, cache, offline=offline)
-    mirror = mirror_for(spec.repo, cache)
-    try:
-        upstream = git.text_raw(["show", f"{commit}:{UPPER_CONSTRAINTS}"], git_dir=mirror.path)
-    except git.GitError as err:
-        raise ConstraintsError(
-            f"requirements ({release.name}): {spec.repo} at {spec.ref!r} has no {UPPER_CONSTRAINTS}"
-        ) from err
+    spec = _requirements_spec(release)
+    commit, upstream = read_upstream(release, cache, offline=offline)
     overrides_path = project_root / "constraints" / f"{release.name}.txt"
     lines, changes = apply_overrides(upstream, parse_overrides(overrides_path), built_from_source)
     relative = overrides_path.relative_to(project_root)
@@ -254,3 +245,48 @@ def generate(
     )
     log(result.summary(release.name))
     return result
+
+
+def _requirements_spec(release: Release) -> SourceSpec:
+    return SourceSpec(
+        "requirements", release.name, release.requirements.repo, release.requirements.ref
+    )
+
+
+def read_upstream(release: Release, cache: Path, *, offline: bool = False) -> tuple[str, str]:
+    """The requirements commit of ``release`` and its upper-constraints.txt text."""
+    spec = _requirements_spec(release)
+    commit = resolve(spec, cache, offline=offline)
+    mirror = mirror_for(spec.repo, cache)
+    try:
+        return commit, git.text_raw(["show", f"{commit}:{UPPER_CONSTRAINTS}"], git_dir=mirror.path)
+    except git.GitError as err:
+        raise ConstraintsError(
+            f"requirements ({release.name}): {spec.repo} at {spec.ref!r} has no {UPPER_CONSTRAINTS}"
+        ) from err
+
+
+def pinned_version(
+    release: Release, project_root: Path, cache: Path, name: str, *, offline: bool = False
+) -> str:
+    """The single version the release's constraints (overrides applied) pin ``name`` to."""
+    _, upstream = read_upstream(release, cache, offline=offline)
+    overrides = parse_overrides(project_root / "constraints" / f"{release.name}.txt")
+    lines, _ = apply_overrides(upstream, overrides)
+    key = normalize(name)
+    versions = []
+    for line in lines:
+        match = _NAME.match(line)
+        if match and not line.lstrip().startswith("#") and normalize(match.group(1)) == key:
+            versions.append(line.split("===", 1)[1].split(";", 1)[0].strip())
+    if len(set(versions)) == 1:
+        return versions[0]
+    if not versions:
+        raise ConstraintsError(
+            f"release {release.name}: upper-constraints does not pin {name}; "
+            f"give releases.{release.name}.libraries.{name}.ref"
+        )
+    raise ConstraintsError(
+        f"release {release.name}: upper-constraints pins {name} differently per marker "
+        f"({', '.join(versions)}); give releases.{release.name}.libraries.{name}.ref"
+    )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest
 from imageforge.matrix import format_table
 from imageforge.mirrors import mirror_for
 from imageforge.patchcheck import PatchResult, check_series
 from imageforge.patchlint import require_clean
+from imageforge.projects import source_spec
 from imageforge.series import Series, discover
-from imageforge.sources import SourceSpec, resolve
+from imageforge.sources import resolve
 
 
 @dataclass(frozen=True)
@@ -25,23 +25,6 @@ class SeriesReport:
     @property
     def ok(self) -> bool:
         return all(result.ok for result in self.results)
-
-
-def source_of(manifest: Manifest, series: Series) -> SourceSpec:
-    """Where a series' project comes from in its release: a service, or a patched library."""
-    release = manifest.release(series.release)
-    for service in release.services:
-        if service.name == series.project:
-            return SourceSpec(service.name, release.name, service.repo, service.ref)
-    for library in release.libraries:
-        if library.name == series.project:
-            if library.ref is None:
-                raise ForgeError(
-                    f"{series.folder}: releases.{release.name}.libraries.{library.name}.ref is not "
-                    "set; give the library's ref (its tag for the pinned version)"
-                )
-            return SourceSpec(library.name, release.name, library.repo, library.ref)
-    raise ForgeError(f"{series.folder}: {series.project} is not part of release {release.name}")
 
 
 def check_patches(
@@ -62,7 +45,7 @@ def check_patches(
     require_clean(selected)
     reports = []
     for series in selected:
-        spec = source_of(manifest, series)
+        spec = source_spec(manifest, series.release, series.project, cache, offline=offline)
         commit = resolve(spec, cache, offline=offline)
         git_dir = mirror_for(spec.repo, cache).path
         results = check_series(git_dir, commit, series.patches)

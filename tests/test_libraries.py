@@ -1,0 +1,92 @@
+"""A patched library end to end: ref from the constraints pin, check, export, constraints."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from imageforge.buildinputs import prepare
+from imageforge.constraints import ConstraintsError
+from imageforge.manifest import load_manifest
+from imageforge.patchcheck import APPLIES
+from imageforge.patchgate import check_patches
+from tests.gitrepos import git
+from tests.test_manifest import write_project
+from tests.test_patchcheck import format_patches, greeting
+
+LIB_GREETING = "demo_lib/greeting.py"
+
+
+@pytest.fixture
+def project(upstream, tmp_path):
+    service = upstream("demo")
+    library = upstream("demo-lib")  # tags 1.0.0 and 1.0.1, like any OpenStack library
+    requirements = tmp_path / "upstream" / "requirements"
+    requirements.mkdir()
+    git(requirements, "init", "--quiet", "--initial-branch=master")
+    (requirements / "upper-constraints.txt").write_text("alembic===1.14.0\nDemo_Lib===1.0.1\n")
+    git(requirements, "add", "--all")
+    git(requirements, "commit", "--quiet", "-m", "Constraints")
+    text = textwrap.dedent(
+        f"""\
+        defaults: {{registry: r.test, base_image: debian:bookworm, requirements_repo: {requirements.as_uri()}}}
+        services:
+          demo: {{repo: {service.url}}}
+        libraries:
+          demo-lib: {{repo: {library.url}}}
+        releases:
+          2025.2:
+            requirements: {{ref: master}}
+            services: {{demo: {{ref: 1.0.1}}}}
+            libraries:
+              demo-lib: {{}}
+        """
+    )
+    manifest = write_project(tmp_path, text, images=("demo",))
+    folder = tmp_path / "patches" / "demo-lib" / "2025.2"
+    patches = format_patches(
+        library, "1.0.1", folder, [({LIB_GREETING: greeting("patched")}, "Patch the library")]
+    )
+    (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
+    return load_manifest(manifest), requirements
+
+
+def test_the_library_series_is_checked_at_the_pinned_version(project, tmp_path):
+    manifest, _ = project
+    [report] = check_patches(manifest, tmp_path / "cache")
+    assert (report.series.project, report.ref) == ("demo-lib", "1.0.1")
+    assert [r.status for r in report.results] == [APPLIES]
+
+
+def test_build_inputs_carry_the_patched_library_and_its_pin(project, tmp_path):
+    manifest, _ = project
+    inputs = prepare(
+        manifest, "2025.2", "demo", tmp_path / "cache", tmp_path / "build", log=lambda _: None
+    )
+    [library] = inputs.libraries
+    assert (library.project, library.ref, library.version) == ("demo-lib", "1.0.1", "1.0.1")
+    assert library.patches == ("0001-Patch-the-library.patch",)
+    assert (library.tree / LIB_GREETING).read_text() == greeting("patched")
+    lines = inputs.constraints.path.read_text().splitlines()
+    assert "demo-lib===1.0.1" in lines and "Demo_Lib===1.0.1" not in lines
+    assert [(c.action, c.name) for c in inputs.constraints.changes] == [("from source", "demo-lib")]
+
+
+def test_an_explicit_library_ref_wins(project, tmp_path):
+    manifest, _ = project
+    text = manifest.path.read_text().replace("demo-lib: {}", "demo-lib: {ref: 1.0.0}")
+    manifest.path.write_text(text)
+    [report] = check_patches(load_manifest(manifest.path), tmp_path / "cache")
+    assert report.ref == "1.0.0"
+
+
+def test_a_library_the_constraints_do_not_pin_needs_a_ref(project, tmp_path):
+    manifest, requirements = project
+    (requirements / "upper-constraints.txt").write_text("alembic===1.14.0\n")
+    git(requirements, "commit", "--quiet", "-am", "Drop the library")
+    with pytest.raises(
+        ConstraintsError,
+        match=r"upper-constraints does not pin demo-lib; give releases\.2025\.2\.libraries\.demo-lib\.ref",
+    ):
+        check_patches(manifest, tmp_path / "cache")
