@@ -11,7 +11,7 @@ from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-from imageforge import baseimage
+from imageforge import baseimage, refresh
 from imageforge.buildinputs import export_project, release_constraints
 from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest, load_manifest
@@ -146,7 +146,34 @@ def patches_lint(c):
     print("all patch files are sound")
 
 
+@task(
+    name="refresh",
+    help={
+        "service": "project whose series to refresh (a service or a patched library)",
+        "release": "release of the series",
+        "onto": "the new ref (tag, branch or full SHA) to replay the series onto",
+        "dry_run": "print what would be added, updated and dropped; change nothing",
+        "continue_": "carry on after resolving a conflict in the work tree",
+        "abort": "drop a refresh under way",
+    },
+)
+@reports_errors
+def patches_refresh(c, service, release, onto=None, dry_run=False, continue_=False, abort=False):
+    """Replay a series onto a new ref (3-way), drop what landed, rewrite changed patches."""
+    manifest = _manifest()
+    build = build_dir(manifest.root)
+    if abort:
+        refresh.abort_refresh(service, release, build)
+    elif continue_:
+        refresh.continue_refresh(manifest, service, release, build)
+    elif onto is None:
+        raise Exit("error: give --onto REF (or --continue / --abort)", code=1)
+    else:
+        refresh.refresh(manifest, service, release, onto, cache_dir(), build, dry_run=dry_run)
+
+
 patches = Collection("patches")
 patches.add_task(patches_check)
 patches.add_task(patches_lint)
+patches.add_task(patches_refresh)
 namespace = Collection(list_, matrix, base_image, checkout, constraints_, patches)
