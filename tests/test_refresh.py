@@ -144,7 +144,7 @@ def test_a_second_refresh_changes_nothing(project, tmp_path):
 
 
 def test_user_git_config_does_not_change_the_output(project, tmp_path, _isolated_git_config):
-    repo, path, folder, names = project
+    repo, path, folder, _names = project
     release_upstream(repo, "1.0.3", edit(DATA, **{"8": "line eight"}))
     run(path, tmp_path, "1.0.3")
     files = snapshot(folder)
@@ -220,7 +220,7 @@ def test_continue_after_resolving(project, tmp_path):
 
 
 def test_abort_leaves_everything_as_it_was(project, tmp_path):
-    repo, path, folder, names = project
+    repo, path, folder, _names = project
     conflicting_upstream(repo)
     files, manifest_text = snapshot(folder), path.read_text()
     with pytest.raises(RefreshStopped):
