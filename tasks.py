@@ -11,7 +11,7 @@ from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-from imageforge import baseimage, refresh
+from imageforge import baseimage, patchqueue, refresh
 from imageforge.buildinputs import export_project, release_constraints
 from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest, load_manifest
@@ -172,8 +172,35 @@ def patches_refresh(c, service, release, onto=None, dry_run=False, continue_=Fal
         refresh.refresh(manifest, service, release, onto, cache_dir(), build, dry_run=dry_run)
 
 
+@task(
+    name="edit",
+    help={"service": "project (service or patched library)", "release": "release of the series"},
+)
+@reports_errors
+def patches_edit(c, service, release):
+    """Check out the series as commits on a branch in build/work/ to edit with git."""
+    manifest = _manifest()
+    patchqueue.edit(manifest, service, release, cache_dir(), build_dir(manifest.root))
+
+
+@task(
+    name="export",
+    help={
+        "service": "project (service or patched library)",
+        "release": "release of the series",
+        "dry_run": "print what would be added, updated and dropped; change nothing",
+    },
+)
+@reports_errors
+def patches_export(c, service, release, dry_run=False):
+    """Write the edited branch back as the series (stable output, unchanged files untouched)."""
+    patchqueue.export(service, release, build_dir(_manifest().root), dry_run=dry_run)
+
+
 patches = Collection("patches")
 patches.add_task(patches_check)
 patches.add_task(patches_lint)
 patches.add_task(patches_refresh)
+patches.add_task(patches_edit)
+patches.add_task(patches_export)
 namespace = Collection(list_, matrix, base_image, checkout, constraints_, patches)

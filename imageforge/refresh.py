@@ -91,7 +91,7 @@ def refresh(
     git.run(["init", "--quiet", str(work)], env=STABLE_ENV)
     alternates = work / ".git" / "objects" / "info" / "alternates"
     alternates.write_text(f"{(mirror.path / 'objects').resolve()}\n")
-    commits = _import_series(work, old_commit, series.patches, current.ref)
+    commits = import_series(work, old_commit, series.patches, current.ref)
     _git(work, "checkout", "--quiet", "-b", "forge-refresh", onto_commit)
     state = RefreshState(
         project=project,
@@ -191,9 +191,11 @@ def _stop(work: Path, state: RefreshState, name: str, said: str) -> SeriesChange
     )
 
 
-def _import_series(work: Path, base: str, patches: tuple[Path, ...], ref: str) -> list[str]:
+def import_series(
+    work: Path, base: str, patches: tuple[Path, ...], ref: str, branch: str = "forge-series"
+) -> list[str]:
     """Commit each patch on ``base`` (strictly, as the gate checks); return the commits."""
-    _git(work, "checkout", "--quiet", "-b", "forge-series", base)
+    _git(work, "checkout", "--quiet", "-b", branch, base)
     commits = []
     for patch in patches:
         am = git.run(["am", "--quiet", str(patch)], cwd=work, env=STABLE_ENV, check=False)
