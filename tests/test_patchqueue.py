@@ -31,7 +31,7 @@ def out(tmp_path, **kwargs):
 
 
 def test_edit_gives_the_series_as_commits_on_the_ref(project, tmp_path):  # noqa: F811
-    repo, path, folder, names = project
+    repo, path, _folder, _names = project
     work = start(path, tmp_path)
     subjects = git(work, "log", "--reverse", "--format=%s", "HEAD~2..HEAD").splitlines()
     assert subjects == ["Name line ten", "Name line thirty"]
@@ -42,7 +42,7 @@ def test_edit_gives_the_series_as_commits_on_the_ref(project, tmp_path):  # noqa
 
 
 def test_export_keeps_names_adds_and_drops(project, tmp_path):  # noqa: F811
-    repo, path, folder, names = project
+    _repo, path, folder, names = project
     work = start(path, tmp_path)
     out(tmp_path)  # the first export normalises the hand-made files
     files = {p.name: p.read_bytes() for p in folder.iterdir()}
