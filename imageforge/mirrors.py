@@ -89,23 +89,57 @@ class Mirror:
             missing = [
                 line[1:] for line in listed.stdout.decode().splitlines() if line.startswith("?")
             ]
-            if missing:
-                git.run(
-                    [
-                        "-c",
-                        "fetch.negotiationAlgorithm=noop",
-                        "fetch",
-                        "--quiet",
-                        "--no-tags",
-                        "--no-write-fetch-head",
-                        "--recurse-submodules=no",
-                        "--filter=blob:none",
-                        "--stdin",
-                        "origin",
-                    ],
-                    git_dir=self.path,
-                    input="\n".join(missing).encode() + b"\n",
-                )
+            self._fetch_objects(missing)
+
+    def _fetch_objects(self, missing: list[str]) -> None:
+        if missing:
+            git.run(
+                [
+                    "-c",
+                    "fetch.negotiationAlgorithm=noop",
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    "--no-write-fetch-head",
+                    "--recurse-submodules=no",
+                    "--filter=blob:none",
+                    "--stdin",
+                    "origin",
+                ],
+                git_dir=self.path,
+                input="\n".join(missing).encode() + b"\n",
+            )
+
+    def prefetch_paths(self, commit: str, paths: list[str]) -> None:
+        """Fetch, in one batch, the blobs of ``paths`` at ``commit`` that a blobless mirror lacks.
+
+        A check reads only the files its patches touch; fetching them into the
+        mirror once means later checks of the same commit need no network.
+        """
+        if not self.blobless or not paths:
+            return
+        # Blobs never leave a mirror, so paths fetched for a commit once are
+        # noted and the (tree-walking) look-up is skipped the next time.
+        record = self.path / "forge-present" / commit
+        wanted_paths = set(paths)
+        if record.is_file() and wanted_paths <= set(record.read_text().splitlines()):
+            return
+        listed = git.text(
+            ["ls-tree", "--full-tree", commit, "--", *sorted(set(paths))], git_dir=self.path
+        )
+        blobs = [line.split()[2] for line in listed.splitlines() if line.split()[1] == "blob"]
+        # Walking the tree reports missing blobs without fetching them; naming
+        # a missing blob directly would make git fail or fetch it on its own.
+        walked = git.text(
+            ["rev-list", "--objects", "--missing=print", f"{commit}^{{tree}}"], git_dir=self.path
+        )
+        missing = {line[1:] for line in walked.splitlines() if line.startswith("?")}
+        wanted = [blob for blob in blobs if blob in missing]
+        with file_lock(self.lock_path):
+            self._fetch_objects(wanted)
+            record.parent.mkdir(exist_ok=True)
+            known = set(record.read_text().splitlines()) if record.is_file() else set()
+            record.write_text("".join(f"{p}\n" for p in sorted(known | wanted_paths)))
 
     # -- under the lock ----------------------------------------------------------
 

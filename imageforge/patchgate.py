@@ -9,7 +9,7 @@ from imageforge.manifest import Manifest
 from imageforge.matrix import format_table
 from imageforge.mirrors import mirror_for
 from imageforge.patchcheck import PatchResult, check_series
-from imageforge.patchlint import require_clean
+from imageforge.patchlint import require_clean, touched_paths
 from imageforge.projects import source_spec
 from imageforge.series import Series, discover
 from imageforge.sources import resolve
@@ -47,8 +47,10 @@ def check_patches(
     for series in selected:
         spec = source_spec(manifest, series.release, series.project, cache, offline=offline)
         commit = resolve(spec, cache, offline=offline)
-        git_dir = mirror_for(spec.repo, cache).path
-        results = check_series(git_dir, commit, series.patches)
+        mirror = mirror_for(spec.repo, cache)
+        if not offline:
+            mirror.prefetch_paths(commit, touched_paths(series.patches))
+        results = check_series(mirror.path, commit, series.patches)
         reports.append(SeriesReport(series, spec.ref, commit, tuple(results)))
     return reports
 

@@ -76,3 +76,11 @@ def _paths(text: str) -> list[str]:
         if value != "/dev/null":
             paths.append(value[2:] if value[:2] in ("a/", "b/") else value)
     return paths
+
+
+def touched_paths(patches: tuple[Path, ...]) -> list[str]:
+    """Every path a series reads or writes (for fetching just those blobs)."""
+    paths: set[str] = set()
+    for patch in patches:
+        paths.update(_paths(patch.read_text(encoding="utf-8", errors="replace")))
+    return sorted(paths)

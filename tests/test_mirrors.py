@@ -112,3 +112,26 @@ def test_insteadof_redirects_to_a_local_mirror(repo, tmp_path, _isolated_git_con
     )
     mirror = mirror_for("https://opendev.test/openstack/demo", tmp_path / "cache")
     assert mirror.resolve("1.0.1") == repo.head("1.0.1")
+
+
+def test_prefetch_paths_fetches_only_those_blobs_once(repo, tmp_path):
+    mirror = mirror_for(repo.url, tmp_path / "cache")
+    commit = mirror.resolve("1.0.1")
+
+    def missing():
+        walked = git.text(
+            ["rev-list", "--objects", "--missing=print", f"{commit}^{{tree}}"], git_dir=mirror.path
+        )
+        return {line[1:] for line in walked.splitlines() if line.startswith("?")}
+
+    wanted = git.text(["rev-parse", f"{commit}:demo/greeting.py"], git_dir=mirror.path)
+    before = missing()
+    assert wanted in before
+    mirror.prefetch_paths(commit, ["demo/greeting.py", "not/there.py"])
+    assert missing() == before - {wanted}, "just the blob asked for"
+    git.COMMAND_LOG = []
+    try:
+        mirror.prefetch_paths(commit, ["demo/greeting.py"])
+        assert git.COMMAND_LOG == [], "known to be present: no git call, no network"
+    finally:
+        git.COMMAND_LOG = None
