@@ -64,7 +64,8 @@ def edit(
     state = {
         "base": base,
         "folder": str(folder),
-        "originals": {c: p.name for c, p in zip(commits, patches, strict=True)},
+        # Patches already upstream have no commit: the export drops them.
+        "originals": {c: p.name for c, p in zip(commits, patches, strict=True) if c},
     }
     (work / ".git" / STATE_FILE).write_text(json.dumps(state, indent=2))
     log(

@@ -142,10 +142,12 @@ def _replay(
         name = state.patches[state.position]
         patch = folder / name
         landed = git.run(["apply", "--check", "--reverse", str(patch)], cwd=work, check=False)
-        if landed.returncode == 0:
+        commit = state.commits[state.position]
+        if not commit:
+            state.dropped.append([name, f"already upstream in {state.old_ref} (reverse-applies)"])
+        elif landed.returncode == 0:
             state.dropped.append([name, f"already upstream in {state.onto} (reverse-applies)"])
         else:
-            commit = state.commits[state.position]
             pick = git.run(["cherry-pick", commit], cwd=work, env=STABLE_ENV, check=False)
             said = pick.stdout.decode(errors="replace") + pick.stderr.decode(errors="replace")
             if pick.returncode == 0:
@@ -169,7 +171,9 @@ def _replay(
     if not state.dry_run:
         set_ref(manifest, state.release, state.project, state.old_ref, state.onto)
     shutil.rmtree(work)
-    verb = "would change" if state.dry_run else "changed"
+    verb = (
+        "would change" if state.dry_run else "changed" if changes.changed else "nothing to change"
+    )
     log(f"{state.project} ({state.release}) onto {state.onto}: {verb}: {changes.summary()}")
     return changes
 
@@ -194,12 +198,20 @@ def _stop(work: Path, state: RefreshState, name: str, said: str) -> SeriesChange
 def import_series(
     work: Path, base: str, patches: tuple[Path, ...], ref: str, branch: str = "forge-series"
 ) -> list[str]:
-    """Commit each patch on ``base`` (strictly, as the gate checks); return the commits."""
+    """Commit each patch on ``base`` (strictly, as the gate checks); return the commits.
+
+    A patch already upstream at ``base`` (it reverse-applies) gets "" instead of a commit.
+    """
     _git(work, "checkout", "--quiet", "-b", branch, base)
     commits = []
     for patch in patches:
         am = git.run(["am", "--quiet", str(patch)], cwd=work, env=STABLE_ENV, check=False)
         if am.returncode != 0:
+            _git(work, "am", "--abort")
+            landed = git.run(["apply", "--check", "--reverse", str(patch)], cwd=work, check=False)
+            if landed.returncode == 0:
+                commits.append("")
+                continue
             raise ForgeError(
                 f"{patch.name} does not apply to the current ref {ref}; "
                 "fix the series first (inv patches.check shows why)"
