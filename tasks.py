@@ -11,7 +11,7 @@ from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-from imageforge import baseimage, patchqueue, refresh
+from imageforge import baseimage, imagebuild, patchqueue, refresh
 from imageforge.buildinputs import export_project, release_constraints
 from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest, load_manifest
@@ -105,6 +105,42 @@ def constraints_(c, release=None):
     for name in release or [r.name for r in manifest.releases]:
         release_constraints(
             manifest, name, cache_dir(), build_dir(manifest.root), offline=offline()
+        )
+
+
+@task(
+    help={
+        "service": "service to build (repeatable)",
+        "release": "release to build for (repeatable)",
+        "all": "build every release x service of releases.yaml",
+        "push": "push to the release's registry instead of loading the image locally",
+        "platform": "target platform(s), passed to buildx (e.g. linux/amd64,linux/arm64)",
+        "base_image": "base image instead of the release's (also FORGE_BASE_IMAGE)",
+        "dry_run": "prepare the sources, print the exact buildx commands, build nothing",
+    },
+    iterable=["service", "release"],
+)
+@reports_errors
+def build(
+    c,
+    service=None,
+    release=None,
+    all=False,
+    push=False,
+    platform=None,
+    base_image=None,
+    dry_run=False,
+):
+    """Check out, patch, generate constraints and build service images with BuildKit."""
+    manifest = _manifest()
+    if not (service or release or all):
+        raise Exit("error: name --service and --release (repeatable), or --all", code=1)
+    options = imagebuild.BuildOptions(
+        base_image=base_image, push=push, platform=platform, dry_run=dry_run
+    )
+    for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
+        imagebuild.build_service(
+            manifest, rel.name, svc.name, cache_dir(), build_dir(manifest.root), options
         )
 
 
@@ -203,4 +239,4 @@ patches.add_task(patches_lint)
 patches.add_task(patches_refresh)
 patches.add_task(patches_edit)
 patches.add_task(patches_export)
-namespace = Collection(list_, matrix, base_image, checkout, constraints_, patches)
+namespace = Collection(list_, matrix, base_image, checkout, constraints_, build, patches)

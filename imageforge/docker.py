@@ -36,7 +36,7 @@ def run(
         proc.stderr.decode(errors="replace"),
     )
     if check and result.returncode != 0:
-        raise DockerError(f"docker {' '.join(args[:2])}: {_last_words(result.stderr)}")
+        raise DockerError(f"docker {' '.join(args[:2])}: {last_words(result.stderr)}")
     return result
 
 
@@ -44,7 +44,7 @@ def require_daemon() -> None:
     """Fail clearly when the daemon is not reachable (rather than on the first build step)."""
     result = run(["info", "--format", "{{.ServerVersion}}"], check=False)
     if result.returncode != 0:
-        raise DockerError(f"the Docker daemon is not reachable: {_last_words(result.stderr)}")
+        raise DockerError(f"the Docker daemon is not reachable: {last_words(result.stderr)}")
 
 
 def image_exists(reference: str) -> bool:
@@ -62,6 +62,6 @@ def image_label(reference: str, label: str) -> str | None:
     return None if value in ("", "<no value>") else value
 
 
-def _last_words(stderr: str) -> str:
+def last_words(stderr: str) -> str:
     lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "failed with no message"

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from imageforge import git
 from imageforge.errors import ForgeError
 from imageforge.locks import file_lock
 from imageforge.mirrors import RefError, mirror_for
@@ -51,6 +52,8 @@ class Export:
     patches: tuple[str, ...] = ()
     # Digest of the whole series (see Series.digest); empty without a series.
     series_digest: str = ""
+    # The upstream commit's date (ISO 8601): the image's "created" label.
+    committed: str = ""
 
     def record(self) -> dict:
         data = asdict(self)
@@ -118,6 +121,7 @@ def export_source(
             except PatchError as err:
                 raise PatchError(f"{spec.project} ({spec.release}) at {spec.ref}: {err}") from err
             applied = tuple(r.patch.name for r in results if r.status == APPLIES)
+            committed = git.text(["show", "-s", "--format=%cI", commit], git_dir=mirror.path)
             package = write_pkg_info(tree, version)
             export = Export(
                 project=spec.project,
@@ -130,6 +134,7 @@ def export_source(
                 tree=folder / "tree",
                 patches=applied,
                 series_digest=series_digest,
+                committed=committed,
             )
             (work / RECORD).write_text(json.dumps(export.record(), indent=2) + "\n")
             _replace(work, folder)
@@ -147,6 +152,8 @@ def read_export(folder: Path) -> Export | None:
     """The export recorded in ``folder``, or None when there is no complete one."""
     try:
         data = json.loads((folder / RECORD).read_text())
+        if not data.get("committed"):
+            return None  # written by an older forge: export again
         data["patches"] = tuple(data.get("patches", ()))
         return Export(**data, tree=folder / "tree")
     except (OSError, ValueError, TypeError):

@@ -1,0 +1,73 @@
+"""The exact ``docker buildx build`` commands of a build, computed before anything runs.
+
+A plan is plain data (contexts, arguments, labels, tags, the CA secret), so
+``inv build --dry-run`` prints exactly what a real build would run.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+SHARED_REPOSITORY = "imageforge"
+CA_SECRET_ID = "cacert"
+
+
+@dataclass(frozen=True)
+class ImageBuild:
+    name: str
+    folder: Path  # images/<name>: the Dockerfile and the default context
+    tags: tuple[str, ...]
+    build_args: tuple[tuple[str, str], ...] = ()
+    contexts: tuple[tuple[str, Path], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    ca_bundle: Path | None = None
+    platform: str | None = None
+    push: bool = False
+
+    def command(self) -> list[str]:
+        command = ["docker", "buildx", "build", "--file", str(self.folder / "Dockerfile")]
+        for name, path in self.contexts:
+            command += ["--build-context", f"{name}={path}"]
+        for key, value in self.build_args:
+            command += ["--build-arg", f"{key}={value}"]
+        for key, value in self.labels:
+            command += ["--label", f"{key}={value}"]
+        for tag in self.tags:
+            command += ["--tag", tag]
+        if self.ca_bundle is not None:
+            # A secret is mounted only while a RUN step runs: it is in no layer.
+            command += ["--secret", f"id={CA_SECRET_ID},src={self.ca_bundle}"]
+        if self.platform:
+            command += ["--platform", self.platform]
+        command.append("--push" if self.push else "--load")
+        command.append(str(self.folder))
+        return command
+
+    def shell(self) -> str:
+        return shlex.join(self.command())
+
+
+def base_slug(base_image: str) -> str:
+    """A tag-safe name for a base image: ubuntu:noble -> ubuntu-noble."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", base_image).strip("-.")[:100]
+
+
+def shared_image_tag(name: str, base_image: str) -> str:
+    return f"{SHARED_REPOSITORY}/{name}:{base_slug(base_image)}"
+
+
+def shared_image_build(
+    images: Path, name: str, base_image: str, ca_bundle: Path | None, platform: str | None
+) -> ImageBuild:
+    """python-base or venv-builder on top of ``base_image``."""
+    return ImageBuild(
+        name=name,
+        folder=images / name,
+        tags=(shared_image_tag(name, base_image),),
+        build_args=(("BASE_IMAGE", base_image),),
+        ca_bundle=ca_bundle,
+        platform=platform,
+    )
