@@ -14,10 +14,17 @@ if ! command -v uv >/dev/null 2>&1; then
   hash -r
 fi
 
-if ! command -v debootstrap >/dev/null 2>&1; then
-  log "installing debootstrap"
+# debootstrap for the local base image, openssl for the tests' CA marker, and
+# Debian's docker-registry for the push test (a registry on loopback).
+missing=""
+command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v docker-registry >/dev/null 2>&1 || missing="$missing docker-registry"
+if [ -n "$missing" ]; then
+  log "installing$missing"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 bash scripts/install-docker.sh

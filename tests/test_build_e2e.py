@@ -1,0 +1,329 @@
+"""End to end: a real image of a tiny pbr service, built with the real Docker engine.
+
+One build of a synthetic service (a local git repo, one patch, a constraints
+file pinning a dependency below its latest release) on the locally
+bootstrapped base image, then checks on the running image and its layers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from imageforge import docker
+from imageforge.errors import ForgeError
+from imageforge.imagebuild import BuildOptions, build_service
+from imageforge.manifest import load_manifest
+from tests.conftest import ROOT
+from tests.gitrepos import git, make_upstream
+from tests.test_patchcheck import GREETING, format_patches, greeting
+
+pytestmark = pytest.mark.docker
+
+REGISTRY = "forge-e2e.test"
+SIX_PINNED = "1.16.0"  # six's latest is newer: the pin, not the resolver, decides
+
+
+def synthetic_project(root: Path) -> Path:
+    """releases.yaml, images/ and patches/ for service 'demo' in release 2025.2."""
+    service = make_upstream(root / "upstream", "demo")
+    service.checkout("stable/2025.2")
+    service.commit({"requirements.txt": "pbr>=5.5.0\nsix\n"}, "Depend on six")
+    service.tag("1.0.2")
+    requirements = root / "upstream" / "requirements"
+    requirements.mkdir()
+    git(requirements, "init", "--quiet", "--initial-branch=master")
+    (requirements / "upper-constraints.txt").write_text(f"pbr===6.1.1\nsix==={SIX_PINNED}\n")
+    git(requirements, "add", "--all")
+    git(requirements, "commit", "--quiet", "-m", "Constraints")
+    project = root / "project"
+    shutil.copytree(ROOT / "images" / "python-base", project / "images" / "python-base")
+    shutil.copytree(ROOT / "images" / "venv-builder", project / "images" / "venv-builder")
+    (project / "images" / "demo").mkdir(parents=True)
+    (project / "images" / "demo" / "Dockerfile").write_text(
+        (ROOT / "images" / "keystone" / "Dockerfile").read_text().replace("keystone", "demo")
+    )
+    (project / "releases.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            defaults: {{registry: {REGISTRY}, base_image: imageforge/debian:bookworm, requirements_repo: {requirements.as_uri()}}}
+            services:
+              demo: {{repo: {service.url}}}
+            releases:
+              2025.2:
+                requirements: {{ref: master}}
+                services: {{demo: {{ref: 1.0.2}}}}
+            """
+        )
+    )
+    folder = project / "patches" / "demo" / "2025.2"
+    patches = format_patches(
+        service, "1.0.2", folder, [({GREETING: greeting("patched")}, "Patch the greeting")]
+    )
+    (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
+    return project
+
+
+def test_ca_marker_certificate(tmp_path_factory) -> tuple[Path, str]:
+    """The host bundle plus a certificate of our own whose text we can look for in layers."""
+    work = tmp_path_factory.mktemp("ca")
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=forge-e2e-marker",
+            "-keyout",
+            str(work / "key.pem"),
+            "-out",
+            str(work / "marker.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    marker = (work / "marker.pem").read_text()
+    bundle = work / "bundle.pem"
+    host = Path(os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"))
+    bundle.write_text((host.read_text() if host.is_file() else "") + marker)
+    # A line from the middle of the certificate's base64: unique to it.
+    return bundle, marker.splitlines()[5]
+
+
+test_ca_marker_certificate.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, base_image):
+    root = tmp_path_factory.mktemp("e2e")
+    bundle, marker_line = test_ca_marker_certificate(tmp_path_factory)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FORGE_CA_BUNDLE", str(bundle))
+        env.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+        project = synthetic_project(root)
+        manifest = load_manifest(project / "releases.yaml")
+        result = build_service(
+            manifest,
+            "2025.2",
+            "demo",
+            root / "cache",
+            root / "build",
+            BuildOptions(base_image=base_image),
+            log=print,
+        )
+    yield result, marker_line, project, root
+    for tag in result.tags:
+        docker.run(["image", "rm", tag], check=False)
+
+
+def run_in(image: str, *command: str) -> str:
+    return docker.run(
+        ["run", "--rm", "--entrypoint", command[0], image, *command[1:]]
+    ).stdout.strip()
+
+
+def test_tags_and_labels_are_computed(built):
+    result, _, _, _ = built
+    names = [tag.split(":", 1)[1] for tag in result.tags]
+    assert names[:3] == ["1.0.2", "1.0.2-p1", "stable-2025.2"]
+    labels = json.loads(
+        docker.run(
+            ["image", "inspect", "--format", "{{json .Config.Labels}}", result.reference]
+        ).stdout
+    )
+    assert labels["org.opencontainers.image.version"] == "1.0.2"
+    assert labels["org.opencontainers.image.revision"] == result.inputs.service.commit
+    assert labels["org.opencontainers.image.created"] == "2025-01-01T00:00:00+00:00"
+    assert labels["org.imageforge.patches"] == "1"
+    assert labels["org.imageforge.patch-series-digest"] == result.inputs.service.series_digest
+    assert labels["org.imageforge.constraints-digest"] == result.inputs.constraints.digest
+
+
+def test_installed_version_is_the_tag(built):
+    result, *_ = built
+    assert run_in(result.reference, "demo-manage", "--version") == "1.0.2"
+
+
+def test_the_patch_is_in_the_installed_code(built):
+    result, *_ = built
+    assert (
+        run_in(
+            result.reference, "python3", "-c", "from demo.greeting import greet; print(greet('x'))"
+        )
+        == "patched, x"
+    )
+
+
+def test_the_dependency_is_at_the_pinned_version(built):
+    result, *_ = built
+    version = run_in(
+        result.reference, "python3", "-c", "import importlib.metadata as m; print(m.version('six'))"
+    )
+    assert version == SIX_PINNED
+
+
+def test_runs_as_42424_without_build_tools(built):
+    result, *_ = built
+    assert run_in(result.reference, "id", "-u") == "42424"
+    assert run_in(result.reference, "id", "-g") == "42424"
+    found = run_in(
+        result.reference, "sh", "-c", "for t in gcc cc git uv make; do command -v $t; done; true"
+    )
+    assert found == ""
+    headers = run_in(
+        result.reference, "sh", "-c", "ls /usr/include/python3*/Python.h 2>/dev/null; true"
+    )
+    assert headers == ""
+
+
+def test_the_ca_bundle_is_in_no_layer(built, tmp_path):
+    result, marker_line, _, _ = built
+    archive = tmp_path / "image.tar"
+    docker.run(["save", "--output", str(archive), result.reference])
+    needle = marker_line.encode()
+    scanned = 0
+    with tarfile.open(archive) as outer:
+        for member in outer.getmembers():
+            if not member.isfile():
+                continue
+            data = outer.extractfile(member).read()
+            assert needle not in data, f"CA marker found in {member.name}"
+            if data[:262][257:262] == b"ustar" or member.name.endswith("layer.tar"):
+                with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+                    for item in layer.getmembers():
+                        if item.isfile():
+                            assert needle not in layer.extractfile(item).read(), (
+                                f"CA marker in {item.name}"
+                            )
+                            scanned += 1
+    assert scanned > 100, "the layers were really opened and read"
+
+
+def test_a_second_build_reuses_everything(built):
+    result, _, project, root = built
+    logged: list[str] = []
+    again = build_service(
+        load_manifest(project / "releases.yaml"),
+        "2025.2",
+        "demo",
+        root / "cache",
+        root / "build",
+        BuildOptions(base_image="imageforge/debian:bookworm"),
+        log=logged.append,
+    )
+    image_id = docker.run(["image", "inspect", "--format", "{{.Id}}", result.reference]).stdout
+    assert (
+        docker.run(["image", "inspect", "--format", "{{.Id}}", again.reference]).stdout == image_id
+    )
+    assert any("up to date" in line for line in logged)
+
+
+def test_a_missing_base_image_is_a_clear_error(built):
+    _, _, project, root = built
+    with pytest.raises(
+        ForgeError, match=r"base image forge-e2e.test/nothing:here is not here and cannot be pulled"
+    ):
+        build_service(
+            load_manifest(project / "releases.yaml"),
+            "2025.2",
+            "demo",
+            root / "cache",
+            root / "build",
+            BuildOptions(base_image="forge-e2e.test/nothing:here"),
+            log=lambda _: None,
+        )
+
+
+def test_a_daemon_that_is_down_is_a_clear_error(built, monkeypatch):
+    _, _, project, root = built
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    with pytest.raises(ForgeError, match="the Docker daemon is not reachable"):
+        build_service(
+            load_manifest(project / "releases.yaml"),
+            "2025.2",
+            "demo",
+            root / "cache",
+            root / "build",
+            BuildOptions(),
+            log=lambda _: None,
+        )
+
+
+@pytest.fixture
+def local_registry(tmp_path):
+    """Debian's docker-registry on a loopback port, started and stopped by the test."""
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        pytest.fail("docker-registry is not installed (scripts/setup-host.sh installs it)")
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "registry.yml"
+    config.write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path / 'data'}\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+    )
+    process = subprocess.Popen(
+        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        import time
+        import urllib.request
+
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("docker-registry did not start")
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_push_to_a_registry_and_pull_back_every_tag(built, local_registry):
+    _, _, project, root = built
+    text = (
+        (project / "releases.yaml")
+        .read_text()
+        .replace(f"registry: {REGISTRY}", f"registry: {local_registry}/forge")
+    )
+    pushed_project = root / "pushed"
+    if pushed_project.exists():
+        shutil.rmtree(pushed_project)
+    shutil.copytree(project, pushed_project)
+    (pushed_project / "releases.yaml").write_text(text)
+    result = build_service(
+        load_manifest(pushed_project / "releases.yaml"),
+        "2025.2",
+        "demo",
+        root / "cache",
+        root / "build",
+        BuildOptions(base_image="imageforge/debian:bookworm", push=True),
+        log=lambda _: None,
+    )
+    assert all(tag.startswith(f"{local_registry}/forge/demo:") for tag in result.tags)
+    for tag in result.tags:
+        docker.run(["image", "rm", tag], check=False)
+    for tag in result.tags:
+        docker.run(["pull", "--quiet", tag])
+        assert run_in(tag, "demo-manage", "--version") == "1.0.2"
+        docker.run(["image", "rm", tag])
