@@ -91,3 +91,11 @@ def patches(session: nox.Session, release: str, project: str) -> None:
     """Gate: the project's patch series applies to its pinned ref (checked without a checkout)."""
     _sync(session)
     session.run("inv", "patches.check", "--release", release, "--service", project)
+
+
+@nox.session(default=False)
+@nox.parametrize(("release", "service"), PAIRS)
+def build(session: nox.Session, release: str, service: str) -> None:
+    """Build one service image (extra arguments go to inv build, e.g. -- --base-image IMAGE)."""
+    _sync(session)
+    session.run("inv", "build", "--release", release, "--service", service, *session.posargs)

@@ -1,0 +1,141 @@
+"""Benchmark: build figures for one service, and multi-stage vs single-stage size.
+
+Prints, for SERVICE in RELEASE on the chosen base image:
+
+* cold build (optional: --cold prunes the BuildKit cache first, shared images included),
+* no-change rebuild,
+* rebuild after a one-patch change (a patch is added to a scratch copy of the project),
+* the final image size against a single-stage build of the same service on the
+  same base (the builder stage kept as the image, compilers and all: the Kolla
+  way), as a ratio.
+
+Usage: uv run python bench/build.py -s keystone -r 2025.2 [--base-image IMG] [--cold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from imageforge import docker
+from imageforge.imagebuild import BuildOptions, build_service, plan_service_build
+from imageforge.manifest import load_manifest
+from imageforge.paths import cache_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def scratch_project(work: Path) -> Path:
+    for name in ("releases.yaml", "images", "constraints", "patches"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, work / name)
+        elif source.is_file():
+            shutil.copy2(source, work / name)
+    (work / "patches").mkdir(exist_ok=True)
+    # Tag under a registry of its own so no real image tag is overwritten.
+    manifest = work / "releases.yaml"
+    text = manifest.read_text()
+    manifest.write_text(re.sub(r"(?m)^(\s*registry:).*$", r"\1 imageforge-bench", text))
+    return manifest
+
+
+def add_one_patch(project: Path, service: str, release: str, tree: Path, package: str) -> None:
+    """Append a comment to the package's __init__.py as a new last patch of the series."""
+    relative = f"{package.replace('-', '_').replace('.', '/')}/__init__.py"
+    before = (tree / relative).read_text().splitlines(keepends=True)
+    after = [*before, "# benchmark: one-patch change\n"]
+    diff = "".join(difflib.unified_diff(before, after, f"a/{relative}", f"b/{relative}"))
+    folder = project / "patches" / service / release
+    folder.mkdir(parents=True, exist_ok=True)
+    name = "9999-benchmark-one-patch-change.patch"
+    (folder / name).write_text(
+        "From: Benchmark <bench@localhost>\nSubject: [PATCH] Benchmark one-patch change\n\n---\n"
+        f"diff --git a/{relative} b/{relative}\n{diff}"
+    )
+    series = folder / "series"
+    series.write_text((series.read_text() if series.is_file() else "") + f"{name}\n")
+
+
+def timed(action) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-s", "--service", required=True)
+    parser.add_argument("-r", "--release", required=True)
+    parser.add_argument("--base-image", default="imageforge/debian:bookworm")
+    parser.add_argument("--cold", action="store_true", help="prune the BuildKit cache first")
+    args = parser.parse_args()
+    quiet = lambda line: None  # noqa: E731
+
+    with tempfile.TemporaryDirectory(prefix="forge-bench-") as scratch:
+        manifest_path = scratch_project(Path(scratch))
+        build_dir = Path(scratch) / "build"
+        options = BuildOptions(base_image=args.base_image)
+
+        def build():
+            return build_service(
+                load_manifest(manifest_path),
+                args.release,
+                args.service,
+                cache_dir(),
+                build_dir,
+                options,
+                log=quiet,
+            )
+
+        if args.cold:
+            docker.run(["builder", "prune", "--all", "--force"])
+        cold, result = timed(build)
+        warm, _ = timed(build)
+        export = result.inputs.service
+        add_one_patch(Path(scratch), args.service, args.release, export.tree, export.package)
+        patched, patched_result = timed(build)
+
+        # The same service built single-stage: the builder stage as the image.
+        manifest = load_manifest(manifest_path)
+        plan = plan_service_build(
+            manifest,
+            args.release,
+            args.service,
+            patched_result.inputs,
+            args.base_image,
+            build_dir,
+            options,
+        )[-1]
+        single_tag = f"imageforge-bench/{args.service}:single-stage"
+        single = replace(plan, tags=(single_tag,), labels=())
+        command = single.command()
+        command[-1:-1] = ["--target", "build"]
+        subprocess.run(command, check=True, capture_output=True)
+        single_size = int(
+            docker.run(["image", "inspect", "--format", "{{.Size}}", single_tag]).stdout
+        )
+        docker.run(["image", "rm", single_tag], check=False)
+
+    size = patched_result.size or 0
+    base = patched_result.base_size or 0
+    print(f"{args.service} {args.release} on {args.base_image}")
+    print(f"  {'cold build' if args.cold else 'first build (cache as found)'}: {cold:7.1f} s")
+    print(f"  no-change rebuild:            {warm:7.1f} s")
+    print(f"  one-patch change rebuild:     {patched:7.1f} s")
+    print(
+        f"  image size:                   {size / 1e6:7.1f} MB (python-base {base / 1e6:.1f} MB, {base / size:.0%})"
+    )
+    print(f"  single-stage size:            {single_size / 1e6:7.1f} MB")
+    print(f"  ratio multi/single-stage:     {size / single_size:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
