@@ -99,3 +99,20 @@ def build(session: nox.Session, release: str, service: str) -> None:
     """Build one service image (extra arguments go to inv build, e.g. -- --base-image IMAGE)."""
     _sync(session)
     session.run("inv", "build", "--release", release, "--service", service, *session.posargs)
+
+
+@nox.session(default=False)
+@nox.parametrize(("release", "service"), PAIRS)
+def smoke(session: nox.Session, release: str, service: str) -> None:
+    """Smoke-test one service image, building it first when it is missing."""
+    _sync(session)
+    session.run(
+        "inv",
+        "smoke",
+        "--release",
+        release,
+        "--service",
+        service,
+        "--build-missing",
+        *session.posargs,
+    )

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-from imageforge import baseimage, imagebuild, patchqueue, refresh
+from imageforge import baseimage, docker, imagebuild, patchqueue, refresh
+from imageforge import smoke as smoke_checks
 from imageforge.buildinputs import export_project, release_constraints
 from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest, load_manifest
@@ -145,6 +146,44 @@ def build(
 
 
 @task(
+    help={
+        "service": "service whose image to check (repeatable)",
+        "release": "release (repeatable)",
+        "build_missing": "build the image first when it is not there",
+        "base_image": "base image of the build (as for inv build; also FORGE_BASE_IMAGE)",
+    },
+    iterable=["service", "release"],
+)
+@reports_errors
+def smoke(c, service=None, release=None, build_missing=False, base_image=None):
+    """Run the service's smoke checks and the image policy checks; print a pass/fail table."""
+    manifest = _manifest()
+    options = imagebuild.BuildOptions(base_image=base_image)
+    failed = []
+    for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
+        build = build_dir(manifest.root)
+        image, inputs = imagebuild.service_image(
+            manifest, rel.name, svc.name, cache_dir(), build, options, log=lambda _: None
+        )
+        if build_missing and not docker.image_exists(image):
+            imagebuild.build_service(manifest, rel.name, svc.name, cache_dir(), build, options)
+        checks_file = manifest.root / "images" / svc.name / "smoke.yaml"
+        checks = smoke_checks.load_checks(checks_file) if checks_file.is_file() else []
+        results = smoke_checks.smoke_image(
+            image,
+            inputs.service.version,
+            checks,
+            [inputs.service, *inputs.libraries],
+            inputs.constraints.path,
+        )
+        print(smoke_checks.report(image, results))
+        if not all(r.ok for r in results):
+            failed.append(image)
+    if failed:
+        raise Exit(f"error: smoke checks failed for {', '.join(failed)}", code=1)
+
+
+@task(
     name="check",
     help={
         "service": "project (service or library) to check (repeatable; default: all)",
@@ -239,4 +278,4 @@ patches.add_task(patches_lint)
 patches.add_task(patches_refresh)
 patches.add_task(patches_edit)
 patches.add_task(patches_export)
-namespace = Collection(list_, matrix, base_image, checkout, constraints_, build, patches)
+namespace = Collection(list_, matrix, base_image, checkout, constraints_, build, smoke, patches)

@@ -49,7 +49,9 @@ def scratch_project(work: Path) -> Path:
 
 def add_one_patch(project: Path, service: str, release: str, tree: Path, package: str) -> None:
     """Append a comment to the package's __init__.py as a new last patch of the series."""
-    relative = f"{package.replace('-', '_').replace('.', '/')}/__init__.py"
+    candidates = [package.replace("-", "_").replace(".", "/"), service.replace("-", "_")]
+    module = next(c for c in candidates if (tree / c / "__init__.py").is_file())
+    relative = f"{module}/__init__.py"
     before = (tree / relative).read_text().splitlines(keepends=True)
     after = [*before, "# benchmark: one-patch change\n"]
     diff = "".join(difflib.unified_diff(before, after, f"a/{relative}", f"b/{relative}"))

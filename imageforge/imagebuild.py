@@ -206,3 +206,21 @@ def _run_build(step: ImageBuild) -> None:
 def _image_size(reference: str) -> int | None:
     result = docker.run(["image", "inspect", "--format", "{{.Size}}", reference], check=False)
     return int(result.stdout.strip()) if result.returncode == 0 else None
+
+
+def service_image(
+    manifest: Manifest,
+    release: str,
+    service: str,
+    cache: Path,
+    build_dir: Path,
+    options: BuildOptions,
+    *,
+    log: Callable[[str], None] = print,
+) -> tuple[str, BuildInputs]:
+    """The reference a build of ``service`` would produce now, and its prepared inputs."""
+    base_image = base_image_for(manifest, release, options)
+    inputs = prepare(manifest, release, service, cache, build_dir, log=log)
+    dry = BuildOptions(base_image=base_image, platform=options.platform, dry_run=True)
+    plan = plan_service_build(manifest, release, service, inputs, base_image, build_dir, dry)
+    return plan[-1].tags[0], inputs

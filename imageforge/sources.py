@@ -22,6 +22,7 @@ from imageforge.errors import ForgeError
 from imageforge.locks import file_lock
 from imageforge.mirrors import RefError, mirror_for
 from imageforge.patchcheck import APPLIES, PatchError, PatchResult, apply_series
+from imageforge.patchlint import touched_paths
 from imageforge.series import Series
 from imageforge.versions import pbr_version, write_pkg_info
 
@@ -54,11 +55,14 @@ class Export:
     series_digest: str = ""
     # The upstream commit's date (ISO 8601): the image's "created" label.
     committed: str = ""
+    # Files of the tree that the applied patches changed or created.
+    patched_files: tuple[str, ...] = ()
 
     def record(self) -> dict:
         data = asdict(self)
         data.pop("tree")
         data["patches"] = list(self.patches)
+        data["patched_files"] = list(self.patched_files)
         return data
 
 
@@ -122,6 +126,10 @@ def export_source(
                 raise PatchError(f"{spec.project} ({spec.release}) at {spec.ref}: {err}") from err
             applied = tuple(r.patch.name for r in results if r.status == APPLIES)
             committed = git.text(["show", "-s", "--format=%cI", commit], git_dir=mirror.path)
+            applied_files = [r.patch for r in results if r.status == APPLIES]
+            patched_files = tuple(
+                p for p in touched_paths(tuple(applied_files)) if (tree / p).is_file()
+            )
             package = write_pkg_info(tree, version)
             export = Export(
                 project=spec.project,
@@ -135,6 +143,7 @@ def export_source(
                 patches=applied,
                 series_digest=series_digest,
                 committed=committed,
+                patched_files=patched_files,
             )
             (work / RECORD).write_text(json.dumps(export.record(), indent=2) + "\n")
             _replace(work, folder)
@@ -155,6 +164,7 @@ def read_export(folder: Path) -> Export | None:
         if not data.get("committed"):
             return None  # written by an older forge: export again
         data["patches"] = tuple(data.get("patches", ()))
+        data["patched_files"] = tuple(data.get("patched_files", ()))
         return Export(**data, tree=folder / "tree")
     except (OSError, ValueError, TypeError):
         return None

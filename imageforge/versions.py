@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from packaging.version import Version
+
 from imageforge import git
 from imageforge.errors import ForgeError
 
@@ -45,8 +47,10 @@ def _version_tags(git_dir: Path, args: list[str]) -> list[str]:
     return [n for n in names if _RELEASE_TAG.match(n) or _PRE_RELEASE_TAG.match(n)]
 
 
-def _sort_key(tag: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", tag))
+def _sort_key(tag: str) -> Version:
+    # Version, not digits: a release sorts above its own candidates
+    # (14.0.0 > 14.0.0.0rc1), which often tag the same commit.
+    return Version(tag)
 
 
 def _bump(tag: str, messages: str) -> str:

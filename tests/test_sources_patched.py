@@ -36,6 +36,7 @@ def test_series_is_applied_in_order_and_recorded(upstream, tmp_path):
     assert (result.tree / GREETING).read_text() == greeting("hi there")
     assert result.patches == ("0001-Say-hi.patch", "0002-Say-hi-there.patch")
     assert result.series_digest == series.digest
+    assert result.patched_files == (GREETING,)
     assert result.version == "1.0.1", "patches do not change the upstream version"
     assert read_export(result.tree.parent) == result
 
