@@ -91,3 +91,31 @@ def base_image() -> str:
     spec = default_spec()
     ensure_base_image(spec, cache_dir(), log=lambda line: None)
     return spec.tag
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, base_image):
+    """The synthetic service built once per session: (result, CA marker line, project, root)."""
+    from imageforge.imagebuild import BuildOptions, build_service
+    from imageforge.manifest import load_manifest
+    from tests.synthetic import ca_marker_certificate, synthetic_project
+
+    root = tmp_path_factory.mktemp("e2e")
+    bundle, marker_line = ca_marker_certificate(tmp_path_factory)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FORGE_CA_BUNDLE", str(bundle))
+        env.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+        project = synthetic_project(root)
+        manifest = load_manifest(project / "releases.yaml")
+        result = build_service(
+            manifest,
+            "2025.2",
+            "demo",
+            root / "cache",
+            root / "build",
+            BuildOptions(base_image=base_image),
+            log=print,
+        )
+    yield result, marker_line, project, root
+    for tag in result.tags:
+        subprocess.run(["docker", "image", "rm", tag], capture_output=True, check=False)

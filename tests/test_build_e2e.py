@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import subprocess
 import tarfile
-import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -22,117 +19,9 @@ from imageforge import docker
 from imageforge.errors import ForgeError
 from imageforge.imagebuild import BuildOptions, build_service
 from imageforge.manifest import load_manifest
-from tests.conftest import ROOT
-from tests.gitrepos import git, make_upstream
-from tests.test_patchcheck import GREETING, format_patches, greeting
+from tests.synthetic import REGISTRY, SIX_PINNED, run_in
 
 pytestmark = pytest.mark.docker
-
-REGISTRY = "forge-e2e.test"
-SIX_PINNED = "1.16.0"  # six's latest is newer: the pin, not the resolver, decides
-
-
-def synthetic_project(root: Path) -> Path:
-    """releases.yaml, images/ and patches/ for service 'demo' in release 2025.2."""
-    service = make_upstream(root / "upstream", "demo")
-    service.checkout("stable/2025.2")
-    service.commit({"requirements.txt": "pbr>=5.5.0\nsix\n"}, "Depend on six")
-    service.tag("1.0.2")
-    requirements = root / "upstream" / "requirements"
-    requirements.mkdir()
-    git(requirements, "init", "--quiet", "--initial-branch=master")
-    (requirements / "upper-constraints.txt").write_text(f"pbr===6.1.1\nsix==={SIX_PINNED}\n")
-    git(requirements, "add", "--all")
-    git(requirements, "commit", "--quiet", "-m", "Constraints")
-    project = root / "project"
-    shutil.copytree(ROOT / "images" / "python-base", project / "images" / "python-base")
-    shutil.copytree(ROOT / "images" / "venv-builder", project / "images" / "venv-builder")
-    (project / "images" / "demo").mkdir(parents=True)
-    (project / "images" / "demo" / "Dockerfile").write_text(
-        (ROOT / "images" / "keystone" / "Dockerfile").read_text().replace("keystone", "demo")
-    )
-    (project / "releases.yaml").write_text(
-        textwrap.dedent(
-            f"""\
-            defaults: {{registry: {REGISTRY}, base_image: imageforge/debian:bookworm, requirements_repo: {requirements.as_uri()}}}
-            services:
-              demo: {{repo: {service.url}}}
-            releases:
-              2025.2:
-                requirements: {{ref: master}}
-                services: {{demo: {{ref: 1.0.2}}}}
-            """
-        )
-    )
-    folder = project / "patches" / "demo" / "2025.2"
-    patches = format_patches(
-        service, "1.0.2", folder, [({GREETING: greeting("patched")}, "Patch the greeting")]
-    )
-    (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
-    return project
-
-
-def test_ca_marker_certificate(tmp_path_factory) -> tuple[Path, str]:
-    """The host bundle plus a certificate of our own whose text we can look for in layers."""
-    work = tmp_path_factory.mktemp("ca")
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=forge-e2e-marker",
-            "-keyout",
-            str(work / "key.pem"),
-            "-out",
-            str(work / "marker.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    marker = (work / "marker.pem").read_text()
-    bundle = work / "bundle.pem"
-    host = Path(os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"))
-    bundle.write_text((host.read_text() if host.is_file() else "") + marker)
-    # A line from the middle of the certificate's base64: unique to it.
-    return bundle, marker.splitlines()[5]
-
-
-test_ca_marker_certificate.__test__ = False  # a helper, not a test
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, base_image):
-    root = tmp_path_factory.mktemp("e2e")
-    bundle, marker_line = test_ca_marker_certificate(tmp_path_factory)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("FORGE_CA_BUNDLE", str(bundle))
-        env.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-        project = synthetic_project(root)
-        manifest = load_manifest(project / "releases.yaml")
-        result = build_service(
-            manifest,
-            "2025.2",
-            "demo",
-            root / "cache",
-            root / "build",
-            BuildOptions(base_image=base_image),
-            log=print,
-        )
-    yield result, marker_line, project, root
-    for tag in result.tags:
-        docker.run(["image", "rm", tag], check=False)
-
-
-def run_in(image: str, *command: str) -> str:
-    return docker.run(
-        ["run", "--rm", "--entrypoint", command[0], image, *command[1:]]
-    ).stdout.strip()
 
 
 def test_tags_and_labels_are_computed(built):
