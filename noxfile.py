@@ -104,7 +104,7 @@ def build(session: nox.Session, release: str, service: str) -> None:
 @nox.session(default=False)
 @nox.parametrize(("release", "service"), PAIRS)
 def smoke(session: nox.Session, release: str, service: str) -> None:
-    """Smoke-test one service image, building it first when it is missing."""
+    """Build (or reuse) one service image, then smoke-test it."""
     _sync(session)
     session.run(
         "inv",
@@ -113,6 +113,6 @@ def smoke(session: nox.Session, release: str, service: str) -> None:
         release,
         "--service",
         service,
-        "--build-missing",
+        "--build",
         *session.posargs,
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-from imageforge import baseimage, docker, imagebuild, patchqueue, refresh
+from imageforge import baseimage, imagebuild, patchqueue, refresh
 from imageforge import smoke as smoke_checks
 from imageforge.buildinputs import export_project, release_constraints
 from imageforge.errors import ForgeError
@@ -149,24 +149,24 @@ def build(
     help={
         "service": "service whose image to check (repeatable)",
         "release": "release (repeatable)",
-        "build_missing": "build the image first when it is not there",
+        "build": "build first (BuildKit reuses what did not change), so the image is current",
         "base_image": "base image of the build (as for inv build; also FORGE_BASE_IMAGE)",
     },
     iterable=["service", "release"],
 )
 @reports_errors
-def smoke(c, service=None, release=None, build_missing=False, base_image=None):
+def smoke(c, service=None, release=None, build=False, base_image=None):
     """Run the service's smoke checks and the image policy checks; print a pass/fail table."""
     manifest = _manifest()
     options = imagebuild.BuildOptions(base_image=base_image)
     failed = []
     for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
-        build = build_dir(manifest.root)
+        work = build_dir(manifest.root)
+        if build:
+            imagebuild.build_service(manifest, rel.name, svc.name, cache_dir(), work, options)
         image, inputs = imagebuild.service_image(
-            manifest, rel.name, svc.name, cache_dir(), build, options, log=lambda _: None
+            manifest, rel.name, svc.name, cache_dir(), work, options, log=lambda _: None
         )
-        if build_missing and not docker.image_exists(image):
-            imagebuild.build_service(manifest, rel.name, svc.name, cache_dir(), build, options)
         checks_file = manifest.root / "images" / svc.name / "smoke.yaml"
         checks = smoke_checks.load_checks(checks_file) if checks_file.is_file() else []
         results = smoke_checks.smoke_image(
