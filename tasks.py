@@ -11,7 +11,8 @@ from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-from imageforge import baseimage, imagebuild, patchqueue, refresh
+from imageforge import baseimage, docker, imagebuild, patchqueue, refresh
+from imageforge import sbom as sboms
 from imageforge import smoke as smoke_checks
 from imageforge.buildinputs import export_project, release_constraints
 from imageforge.errors import ForgeError
@@ -140,9 +141,52 @@ def build(
         base_image=base_image, push=push, platform=platform, dry_run=dry_run
     )
     for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
-        imagebuild.build_service(
+        result = imagebuild.build_service(
             manifest, rel.name, svc.name, cache_dir(), build_dir(manifest.root), options
         )
+        if sbom and result is not None:
+            _write_sbom(manifest, rel.name, result.reference, result.inputs, pushed=push)
+
+
+def _write_sbom(manifest, release, image, inputs, *, pushed):
+    if pushed:
+        docker.run(["pull", "--quiet", image])  # the SBOM is read from the image itself
+    sboms.sbom_for_image(
+        image,
+        release,
+        inputs.service,
+        list(inputs.libraries),
+        inputs.constraints,
+        manifest.root / "patches",
+        build_dir(manifest.root) / "sbom",
+        pushed=pushed,
+    )
+
+
+@task(
+    help={
+        "service": "service whose image to describe (repeatable)",
+        "release": "release (repeatable)",
+        "base_image": "base image of the build (as for inv build; also FORGE_BASE_IMAGE)",
+    },
+    iterable=["service", "release"],
+)
+@reports_errors
+def sbom(c, service=None, release=None, base_image=None):
+    """Write the CycloneDX SBOM of a built image, with its patches as pedigree."""
+    manifest = _manifest()
+    options = imagebuild.BuildOptions(base_image=base_image)
+    for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
+        image, inputs = imagebuild.service_image(
+            manifest,
+            rel.name,
+            svc.name,
+            cache_dir(),
+            build_dir(manifest.root),
+            options,
+            log=lambda _: None,
+        )
+        _write_sbom(manifest, rel.name, image, inputs, pushed=False)
 
 
 @task(
@@ -278,4 +322,6 @@ patches.add_task(patches_lint)
 patches.add_task(patches_refresh)
 patches.add_task(patches_edit)
 patches.add_task(patches_export)
-namespace = Collection(list_, matrix, base_image, checkout, constraints_, build, smoke, patches)
+namespace = Collection(
+    list_, matrix, base_image, checkout, constraints_, build, smoke, sbom, patches
+)

@@ -15,6 +15,8 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,11 +198,20 @@ def smoke_image(
     constraints: Path | None,
 ) -> list[Result]:
     """Every service check and policy check against ``image``."""
+    with probe_runner(image, exports, constraints) as runner:
+        results = [run_check(runner, check, version) for check in checks]
+        return results + policy_checks(runner, exports, constraints is not None)
+
+
+@contextmanager
+def probe_runner(
+    image: str, exports: list[Export] = (), constraints: Path | None = None
+) -> Iterator[ImageRunner]:
+    """An ImageRunner with /forge-check holding the probe, packaging, the pins and patched files."""
     if not docker.image_exists(image):
         raise ForgeError(f"image {image} is not here: build it first (inv build)")
-    with tempfile.TemporaryDirectory(prefix="forge-smoke-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="forge-probe-") as scratch:
         probe_dir = Path(scratch)
-        probe_dir.chmod(0o755)
         shutil.copy(PROBE, probe_dir / "probe.py")
         shutil.copytree(Path(packaging.__file__).parent, probe_dir / "packaging")
         if constraints is not None:
@@ -210,11 +221,22 @@ def smoke_image(
                 target = probe_dir / "trees" / export.project / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(export.tree / path, target)
+        # The container runs as the service user: everything must be world-readable.
+        probe_dir.chmod(0o755)
         for item in probe_dir.rglob("*"):
             item.chmod(0o755 if item.is_dir() else 0o644)
-        runner = ImageRunner(image, probe_dir)
-        results = [run_check(runner, check, version) for check in checks]
-        return results + policy_checks(runner, exports, constraints is not None)
+        yield ImageRunner(image, probe_dir)
+
+
+def probe(runner: ImageRunner, *args: str):
+    """Run the probe in the image and return what it printed, parsed."""
+    command = ("env", "PYTHONPATH=/forge-check", "python3", "/forge-check/probe.py", *args)
+    status, out, err = runner.run(command)
+    if status != 0:
+        raise ForgeError(
+            f"`{shlex.join(command)}` failed in {runner.image} (exit {status}): {_tail(err)}"
+        )
+    return json.loads(out)
 
 
 def image_facts(image: str) -> tuple[int, int]:
@@ -262,11 +284,10 @@ def _login_shell(runner: ImageRunner) -> Result:
 
 
 def _probe(runner: ImageRunner, name: str, args: tuple[str, ...]) -> Result:
-    command = ("env", "PYTHONPATH=/forge-check", "python3", "/forge-check/probe.py", *args)
-    status, out, err = runner.run(command)
-    if status != 0:
-        return Result(name, False, f"`{shlex.join(command)}` failed (exit {status}): {_tail(err)}")
-    problems = json.loads(out)
+    try:
+        problems = probe(runner, *args)
+    except ForgeError as err:
+        return Result(name, False, str(err))
     if problems:
         return Result(name, False, f"expected none, got: {'; '.join(problems)}")
     return Result(name, True)
@@ -274,33 +295,20 @@ def _probe(runner: ImageRunner, name: str, args: tuple[str, ...]) -> Result:
 
 def _patched(runner: ImageRunner, exports: list[Export]) -> Result:
     name = "patched files are the installed ones"
-    patched = [e for e in exports if e.patches]
-    if not patched:
+    if not any(e.patches for e in exports):
         return Result(name, True, "no patches applied")
     compared: list[str] = []
-    for export in patched:
+    for export in exports:
         paths = _patched_paths(export)
         if not paths:
             continue
-        command = (
-            "env",
-            "PYTHONPATH=/forge-check",
-            "python3",
-            "/forge-check/probe.py",
-            "patched",
-            f"/forge-check/trees/{export.project}",
-            *paths,
-        )
-        status, out, err = runner.run(command)
-        if status != 0:
-            return Result(
-                name, False, f"`{shlex.join(command)}` failed (exit {status}): {_tail(err)}"
-            )
-        found = json.loads(out)
+        try:
+            found = probe(runner, "patched", f"/forge-check/trees/{export.project}", *paths)
+        except ForgeError as err:
+            return Result(name, False, str(err))
         if found["problems"]:
-            return Result(
-                name, False, f"expected the patched files, got: {'; '.join(found['problems'])}"
-            )
+            problems = "; ".join(found["problems"])
+            return Result(name, False, f"expected the patched files, got: {problems}")
         compared += [f"{export.project}:{p}" for p in found["compared"]]
     if not compared:
         return Result(name, True, "no patched file is installed (tests or docs only)")

@@ -6,6 +6,7 @@ forge, since a venv need not contain it) are used.
     python3 probe.py consistency             missing or conflicting requirements
     python3 probe.py pins CONSTRAINTS        installed versions that differ from the pins
     python3 probe.py patched TREE PATH...    installed copies of patched files that differ
+    python3 probe.py dists                   every distribution: name, version, license, dist-info
 """
 
 import hashlib
@@ -87,12 +88,36 @@ def patched(tree, paths):
     return {"compared": compared, "problems": problems}
 
 
+def dists():
+    found = []
+    for dist in metadata.distributions():
+        meta = dist.metadata
+        classifiers = [
+            c.split(" :: ")[-1]
+            for c in meta.get_all("Classifier") or []
+            if c.startswith("License ::")
+        ]
+        found.append(
+            {
+                "name": meta["Name"],
+                "version": dist.version,
+                "license_expression": meta.get("License-Expression") or "",
+                "license": (meta.get("License") or "").strip(),
+                "license_classifiers": classifiers,
+                "dist_info": getattr(dist, "_path", Path("")).name,
+            }
+        )
+    return sorted(found, key=lambda d: canonicalize_name(d["name"] or ""))
+
+
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "consistency":
         print(json.dumps(consistency()))
     elif mode == "pins":
         print(json.dumps(pins(args[0])))
+    elif mode == "dists":
+        print(json.dumps(dists()))
     elif mode == "patched":
         print(json.dumps(patched(args[0], args[1:])))
     else:
