@@ -35,7 +35,6 @@ def test_it_is_cyclonedx_1_6_named_after_the_image(built, sbom):
     path, bom, logged = sbom
     assert bom["bomFormat"] == "CycloneDX" and bom["specVersion"] == "1.6"
     image_id = run_in
-    from imageforge import docker
 
     image_id = docker.run(
         ["image", "inspect", "--format", "{{.Id}}", result.reference]
