@@ -119,6 +119,7 @@ def constraints_(c, release=None):
         "platform": "target platform(s), passed to buildx (e.g. linux/amd64,linux/arm64)",
         "base_image": "base image instead of the release's (also FORGE_BASE_IMAGE)",
         "dry_run": "prepare the sources, print the exact buildx commands, build nothing",
+        "sbom": "also write the image's CycloneDX SBOM (and sign with cosign when pushed)",
     },
     iterable=["service", "release"],
 )
@@ -132,6 +133,7 @@ def build(
     platform=None,
     base_image=None,
     dry_run=False,
+    sbom=False,
 ):
     """Check out, patch, generate constraints and build service images with BuildKit."""
     manifest = _manifest()
@@ -164,6 +166,7 @@ def _write_sbom(manifest, release, image, inputs, *, pushed):
 
 
 @task(
+    name="sbom",
     help={
         "service": "service whose image to describe (repeatable)",
         "release": "release (repeatable)",
@@ -172,7 +175,7 @@ def _write_sbom(manifest, release, image, inputs, *, pushed):
     iterable=["service", "release"],
 )
 @reports_errors
-def sbom(c, service=None, release=None, base_image=None):
+def sbom_(c, service=None, release=None, base_image=None):
     """Write the CycloneDX SBOM of a built image, with its patches as pedigree."""
     manifest = _manifest()
     options = imagebuild.BuildOptions(base_image=base_image)
@@ -323,5 +326,5 @@ patches.add_task(patches_refresh)
 patches.add_task(patches_edit)
 patches.add_task(patches_export)
 namespace = Collection(
-    list_, matrix, base_image, checkout, constraints_, build, smoke, sbom, patches
+    list_, matrix, base_image, checkout, constraints_, build, smoke, sbom_, patches
 )
