@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from itertools import pairwise
 import shlex
 import subprocess
+from itertools import pairwise
 
 from tests.conftest import ROOT
 from tests.synthetic import REGISTRY, synthetic_project
