@@ -77,7 +77,29 @@ def write_pkg_info(tree: Path, version: str) -> str:
     """
     name = package_name(tree)
     (tree / "PKG-INFO").write_text(f"Metadata-Version: 1.1\nName: {name}\nVersion: {version}\n")
+    write_sources_list(tree, name)
     return name
+
+
+def write_sources_list(tree: Path, name: str) -> Path:
+    """List every file of the tree in <name>.egg-info/SOURCES.txt, as an sdist carries it.
+
+    pbr finds a package's modules and data through ``git ls-files``; with no
+    .git, setuptools falls back to this list (it is how sdists build). Without
+    it, projects that declare no packages explicitly (keystone from 2026.1)
+    install their top-level modules only, and package data (alembic
+    templates, JSON schemas...) is lost everywhere.
+    """
+    egg_info = tree / f"{re.sub(r'[^A-Za-z0-9.]+', '_', name)}.egg-info"
+    files = sorted(
+        str(path.relative_to(tree))
+        for path in tree.rglob("*")
+        if (path.is_file() or path.is_symlink()) and egg_info not in path.parents
+    )
+    egg_info.mkdir(exist_ok=True)
+    sources = egg_info / "SOURCES.txt"
+    sources.write_text("".join(f"{f}\n" for f in files))
+    return sources
 
 
 def package_name(tree: Path) -> str:

@@ -88,6 +88,8 @@ def pbr_package_files(name: str, module_body: str = "") -> dict[str, str]:
             "    return 0\n"
         ),
         f"{module}/greeting.py": 'GREETING = "hello"\n\n\ndef greet(name):\n    return f"{GREETING}, {name}"\n',
+        # Package data: installed only when the build sees the full file list.
+        f"{module}/templates/banner.txt": "welcome\n",
     }
 
 

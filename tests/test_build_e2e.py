@@ -216,3 +216,9 @@ def test_push_to_a_registry_and_pull_back_every_tag(built, local_registry):
         docker.run(["pull", "--quiet", tag])
         assert run_in(tag, "demo-manage", "--version") == "1.0.2"
         docker.run(["image", "rm", tag])
+
+
+def test_package_data_is_installed(built):
+    result, *_ = built
+    script = "import demo, pathlib; print((pathlib.Path(demo.__file__).parent / 'templates' / 'banner.txt').read_text().strip())"
+    assert run_in(result.reference, "python3", "-c", script) == "welcome"

@@ -25,6 +25,10 @@ def test_export_has_the_tree_no_git_and_the_version(upstream, tmp_path):
     assert export.tree == tmp_path / "build" / "sources" / "2025.2" / "demo" / "tree"
     assert (export.tree / "CHANGES.txt").read_text() == "fix one\n"
     assert not (export.tree / ".git").exists()
+    sources = (export.tree / "demo.egg-info" / "SOURCES.txt").read_text().splitlines()
+    assert (
+        "demo/templates/banner.txt" in sources and "setup.cfg" in sources and "PKG-INFO" in sources
+    )
     assert (
         export.tree / "PKG-INFO"
     ).read_text() == "Metadata-Version: 1.1\nName: demo\nVersion: 1.0.1\n"
@@ -175,3 +179,7 @@ def test_the_installed_package_reports_the_exported_version(upstream, tmp_path):
         [str(venv / "bin" / "demo-manage"), "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "1.0.1.dev2"
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    assert (site / "demo" / "templates" / "banner.txt").read_text() == "welcome\n", (
+        "package data installed"
+    )
