@@ -27,6 +27,9 @@ from imageforge.series import Series
 from imageforge.versions import pbr_version, write_pkg_info
 
 RECORD = "export.json"
+# Bumped whenever an export's content changes shape (e.g. SOURCES.txt was
+# added): older exports are then made again instead of being taken as current.
+EXPORT_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Export:
         data.pop("tree")
         data["patches"] = list(self.patches)
         data["patched_files"] = list(self.patched_files)
+        data["format"] = EXPORT_FORMAT
         return data
 
 
@@ -161,8 +165,8 @@ def read_export(folder: Path) -> Export | None:
     """The export recorded in ``folder``, or None when there is no complete one."""
     try:
         data = json.loads((folder / RECORD).read_text())
-        if not data.get("committed"):
-            return None  # written by an older forge: export again
+        if data.pop("format", None) != EXPORT_FORMAT:
+            return None  # made by an older forge: export again
         data["patches"] = tuple(data.get("patches", ()))
         data["patched_files"] = tuple(data.get("patched_files", ()))
         return Export(**data, tree=folder / "tree")

@@ -45,6 +45,7 @@ def test_export_has_the_tree_no_git_and_the_version(upstream, tmp_path):
         "series_digest": "",
         "committed": "2025-01-01T00:00:00+00:00",
         "patched_files": [],
+        "format": 2,
     }
 
 
