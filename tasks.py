@@ -12,6 +12,7 @@ from pathlib import Path
 from invoke import Collection, Exit, task
 
 from imageforge import baseimage, docker, imagebuild, patchqueue, refresh
+from imageforge import bump as bumping
 from imageforge import sbom as sboms
 from imageforge import smoke as smoke_checks
 from imageforge.buildinputs import export_project, release_constraints
@@ -231,6 +232,34 @@ def smoke(c, service=None, release=None, build=False, base_image=None):
 
 
 @task(
+    help={
+        "service": "only this service or patched library (repeatable)",
+        "release": "only this release (repeatable)",
+        "dry_run": "print old -> new and the patch check; leave releases.yaml alone",
+    },
+    iterable=["service", "release"],
+)
+@reports_errors
+def bump(c, service=None, release=None, dry_run=False):
+    """Move refs to the newest point release (or branch head) and check the patches on them."""
+    manifest = _manifest()
+    bumps = bumping.run(
+        manifest,
+        cache_dir(),
+        releases=tuple(release or ()),
+        services=tuple(service or ()),
+        dry_run=dry_run,
+    )
+    broken = [f"{b.project}/{b.release}" for b in bumps if b.broken]
+    if broken:
+        raise Exit(
+            f"error: patches do not apply on the new refs of {', '.join(broken)} "
+            "(inv patches.refresh --onto NEW)",
+            code=1,
+        )
+
+
+@task(
     name="check",
     help={
         "service": "project (service or library) to check (repeatable; default: all)",
@@ -326,5 +355,5 @@ patches.add_task(patches_refresh)
 patches.add_task(patches_edit)
 patches.add_task(patches_export)
 namespace = Collection(
-    list_, matrix, base_image, checkout, constraints_, build, smoke, sbom_, patches
+    list_, matrix, base_image, checkout, constraints_, build, smoke, sbom_, bump, patches
 )
