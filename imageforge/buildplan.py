@@ -26,6 +26,8 @@ class ImageBuild:
     ca_bundle: Path | None = None
     platform: str | None = None
     push: bool = False
+    # Passed through verbatim, e.g. --cache-from/--cache-to for CI caches.
+    extra_args: tuple[str, ...] = ()
 
     def command(self) -> list[str]:
         command = ["docker", "buildx", "build", "--file", str(self.folder / "Dockerfile")]
@@ -42,6 +44,7 @@ class ImageBuild:
             command += ["--secret", f"id={CA_SECRET_ID},src={self.ca_bundle}"]
         if self.platform:
             command += ["--platform", self.platform]
+        command.extend(self.extra_args)
         command.append("--push" if self.push else "--load")
         command.append(str(self.folder))
         return command
@@ -55,19 +58,35 @@ def base_slug(base_image: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", base_image).strip("-.")[:100]
 
 
-def shared_image_tag(name: str, base_image: str) -> str:
-    return f"{SHARED_REPOSITORY}/{name}:{base_slug(base_image)}"
+def shared_image_tag(name: str, base_image: str, registry: str | None = None) -> str:
+    """Local name of a shared image, or its name in ``registry`` when builds push.
+
+    A pushed (e.g. multi-arch) build runs in a BuildKit container that cannot
+    see the local image store, so the shared images it builds FROM must be in
+    the registry too.
+    """
+    repository = f"{registry.rstrip('/')}/{name}" if registry else f"{SHARED_REPOSITORY}/{name}"
+    return f"{repository}:{base_slug(base_image)}"
 
 
 def shared_image_build(
-    images: Path, name: str, base_image: str, ca_bundle: Path | None, platform: str | None
+    images: Path,
+    name: str,
+    base_image: str,
+    ca_bundle: Path | None,
+    platform: str | None,
+    *,
+    registry: str | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> ImageBuild:
-    """python-base or venv-builder on top of ``base_image``."""
+    """python-base or venv-builder on top of ``base_image`` (pushed to ``registry`` if given)."""
     return ImageBuild(
         name=name,
         folder=images / name,
-        tags=(shared_image_tag(name, base_image),),
+        tags=(shared_image_tag(name, base_image, registry),),
         build_args=(("BASE_IMAGE", base_image),),
         ca_bundle=ca_bundle,
         platform=platform,
+        push=registry is not None,
+        extra_args=extra_args,
     )

@@ -10,6 +10,7 @@ libraries as named build contexts, and the CA bundle as a secret.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from imageforge import docker
 from imageforge.buildinputs import BuildInputs, prepare
-from imageforge.buildplan import ImageBuild, shared_image_build, shared_image_tag
+from imageforge.buildplan import ImageBuild, shared_image_build
 from imageforge.cabundle import host_ca_bundle
 from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest
@@ -67,8 +68,18 @@ def plan_service_build(
     service = release.service(service_name)
     images = manifest.root / "images"
     ca_bundle = host_ca_bundle()
+    shared_registry = release.registry if options.push else None
+    extra_args = tuple(shlex.split(os.environ.get("FORGE_BUILDX_ARGS", "")))
     shared = [
-        shared_image_build(images, name, base_image, ca_bundle, options.platform)
+        shared_image_build(
+            images,
+            name,
+            base_image,
+            ca_bundle,
+            options.platform,
+            registry=shared_registry,
+            extra_args=extra_args,
+        )
         for name in ("python-base", "venv-builder")
     ]
     export = inputs.service
@@ -99,8 +110,8 @@ def plan_service_build(
         folder=images / service.name,
         tags=tuple(image_references(release.registry, service.name, names)),
         build_args=(
-            ("BUILDER_IMAGE", shared_image_tag("venv-builder", base_image)),
-            ("RUNTIME_IMAGE", shared_image_tag("python-base", base_image)),
+            ("BUILDER_IMAGE", shared[1].tags[0]),
+            ("RUNTIME_IMAGE", shared[0].tags[0]),
             ("EXTRAS", ",".join(service.extras)),
             ("PIP_PACKAGES", " ".join(service.pip_packages)),
             ("RUNTIME_PACKAGES", " ".join(service.runtime_packages)),
@@ -114,6 +125,7 @@ def plan_service_build(
         ca_bundle=ca_bundle,
         platform=options.platform,
         push=options.push,
+        extra_args=extra_args,
     )
     return [*shared, service_build]
 
@@ -145,7 +157,7 @@ def build_service(
     service_build = plan[-1]
     reference = service_build.tags[0]
     size = None if options.push else _image_size(reference)
-    base_size = _image_size(shared_image_tag("python-base", base_image))
+    base_size = _image_size(plan[0].tags[0])
     result = BuildResult(reference, service_build.tags, size, base_size, inputs)
     log(_describe(result, pushed=options.push))
     return result

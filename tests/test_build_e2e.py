@@ -210,6 +210,12 @@ def test_push_to_a_registry_and_pull_back_every_tag(built, local_registry):
         log=lambda _: None,
     )
     assert all(tag.startswith(f"{local_registry}/forge/demo:") for tag in result.tags)
+    # The shared images went to the registry too: a pushing (multi-arch) builder needs them there.
+    import urllib.request
+
+    for shared in ("python-base", "venv-builder"):
+        with urllib.request.urlopen(f"http://{local_registry}/v2/forge/{shared}/tags/list") as answer:
+            assert json.load(answer)["tags"] == ["imageforge-debian-bookworm"]
     for tag in result.tags:
         docker.run(["image", "rm", tag], check=False)
     for tag in result.tags:
