@@ -143,9 +143,9 @@ def build_service(
     """Build one service image; with ``dry_run`` print the plan and return None."""
     if not options.dry_run:
         _require_buildx()
-    base_image = base_image_for(manifest, release, options)
-    inputs = prepare(manifest, release, service, cache, build_dir, log=log)
-    plan = plan_service_build(manifest, release, service, inputs, base_image, build_dir, options)
+    base_image, inputs, plan = _prepare_and_plan(
+        manifest, release, service, cache, build_dir, options, log
+    )
     if options.dry_run:
         for step in plan:
             log(f"would run: {step.shell()}")
@@ -231,8 +231,21 @@ def service_image(
     log: Callable[[str], None] = print,
 ) -> tuple[str, BuildInputs]:
     """The reference a build of ``service`` would produce now, and its prepared inputs."""
+    dry = BuildOptions(base_image=options.base_image, platform=options.platform, dry_run=True)
+    _, inputs, plan = _prepare_and_plan(manifest, release, service, cache, build_dir, dry, log)
+    return plan[-1].tags[0], inputs
+
+
+def _prepare_and_plan(
+    manifest: Manifest,
+    release: str,
+    service: str,
+    cache: Path,
+    build_dir: Path,
+    options: BuildOptions,
+    log: Callable[[str], None],
+) -> tuple[str, BuildInputs, list[ImageBuild]]:
     base_image = base_image_for(manifest, release, options)
     inputs = prepare(manifest, release, service, cache, build_dir, log=log)
-    dry = BuildOptions(base_image=base_image, platform=options.platform, dry_run=True)
-    plan = plan_service_build(manifest, release, service, inputs, base_image, build_dir, dry)
-    return plan[-1].tags[0], inputs
+    plan = plan_service_build(manifest, release, service, inputs, base_image, build_dir, options)
+    return base_image, inputs, plan

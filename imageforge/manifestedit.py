@@ -31,9 +31,7 @@ def set_scalar(path: Path, key_path: KeyPath, old: str, new: str) -> bool:
             f"{path}:{line_number}: {format_path(key_path)}: cannot find the value {old!r} to replace"
         )
     lines[line_number - 1] = replaced
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text("".join(lines), encoding="utf-8")
-    partial.replace(path)
+    _write(path, lines)
     return True
 
 
@@ -66,7 +64,12 @@ def _add_ref(path: Path, key_path: KeyPath, line_number: int | None, new: str) -
             f"{path}:{line_number}: {format_path(key_path)}: add `ref: {new}` by hand"
         )
     lines[line_number - 1] = replaced
+    _write(path, lines)
+    return True
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    """Replace the file in one rename: a reader never sees half of it."""
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text("".join(lines), encoding="utf-8")
     partial.replace(path)
-    return True
