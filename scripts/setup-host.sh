@@ -12,6 +12,9 @@ if ! command -v uv >/dev/null 2>&1; then
   log "installing uv from the package index"
   python3 -m pip install --quiet --disable-pip-version-check uv
   hash -r
+  # pyenv-managed Pythons expose new scripts only after a rehash.
+  command -v uv >/dev/null 2>&1 || pyenv rehash 2>/dev/null || true
+  command -v uv >/dev/null 2>&1 || { log "uv was installed but is not on PATH"; exit 1; }
 fi
 
 # debootstrap for the local base image, openssl for the tests' CA marker, and
