@@ -11,10 +11,8 @@ from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-from imageforge import baseimage, docker, imagebuild, patchqueue, refresh
+from imageforge import baseimage, imagebuild, imagecheck, patchqueue, refresh
 from imageforge import bump as bumping
-from imageforge import sbom as sboms
-from imageforge import smoke as smoke_checks
 from imageforge.buildinputs import export_project, release_constraints
 from imageforge.errors import ForgeError
 from imageforge.manifest import Manifest, load_manifest
@@ -148,22 +146,14 @@ def build(
             manifest, rel.name, svc.name, cache_dir(), build_dir(manifest.root), options
         )
         if sbom and result is not None:
-            _write_sbom(manifest, rel.name, result.reference, result.inputs, pushed=push)
-
-
-def _write_sbom(manifest, release, image, inputs, *, pushed):
-    if pushed:
-        docker.run(["pull", "--quiet", image])  # the SBOM is read from the image itself
-    sboms.sbom_for_image(
-        image,
-        release,
-        inputs.service,
-        list(inputs.libraries),
-        inputs.constraints,
-        manifest.root / "patches",
-        build_dir(manifest.root) / "sbom",
-        pushed=pushed,
-    )
+            imagecheck.write_sbom(
+                manifest,
+                rel.name,
+                result.reference,
+                result.inputs,
+                build_dir(manifest.root),
+                pushed=push,
+            )
 
 
 @task(
@@ -181,16 +171,9 @@ def sbom_(c, service=None, release=None, base_image=None):
     manifest = _manifest()
     options = imagebuild.BuildOptions(base_image=base_image)
     for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
-        image, inputs = imagebuild.service_image(
-            manifest,
-            rel.name,
-            svc.name,
-            cache_dir(),
-            build_dir(manifest.root),
-            options,
-            log=lambda _: None,
+        imagecheck.sbom_service(
+            manifest, rel.name, svc.name, cache_dir(), build_dir(manifest.root), options
         )
-        _write_sbom(manifest, rel.name, image, inputs, pushed=False)
 
 
 @task(
@@ -207,26 +190,19 @@ def smoke(c, service=None, release=None, build=False, base_image=None):
     """Run the service's smoke checks and the image policy checks; print a pass/fail table."""
     manifest = _manifest()
     options = imagebuild.BuildOptions(base_image=base_image)
-    failed = []
-    for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
-        work = build_dir(manifest.root)
-        if build:
-            imagebuild.build_service(manifest, rel.name, svc.name, cache_dir(), work, options)
-        image, inputs = imagebuild.service_image(
-            manifest, rel.name, svc.name, cache_dir(), work, options, log=lambda _: None
+    failed = [
+        f"{svc.name}/{rel.name}"
+        for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ()))
+        if not imagecheck.smoke_service(
+            manifest,
+            rel.name,
+            svc.name,
+            cache_dir(),
+            build_dir(manifest.root),
+            options,
+            build=build,
         )
-        checks_file = manifest.root / "images" / svc.name / "smoke.yaml"
-        checks = smoke_checks.load_checks(checks_file) if checks_file.is_file() else []
-        results = smoke_checks.smoke_image(
-            image,
-            inputs.service.version,
-            checks,
-            [inputs.service, *inputs.libraries],
-            inputs.constraints.path,
-        )
-        print(smoke_checks.report(image, results))
-        if not all(r.ok for r in results):
-            failed.append(image)
+    ]
     if failed:
         raise Exit(f"error: smoke checks failed for {', '.join(failed)}", code=1)
 

@@ -150,3 +150,42 @@ def test_a_service_check_failure_names_command_expected_and_got(built):
     [first, *_] = smoke_image(result.reference, "1.0.2", checks, [], None)
     assert not first.ok
     assert first.detail == "`demo-manage --version`: expected output '9.9.9', got '1.0.2'"
+
+
+@pytest.mark.docker
+def test_inv_smoke_prints_the_table_and_passes(built):
+    import os
+
+    from tests.conftest import ROOT
+
+    _, _, project, root = built
+    env = {
+        **os.environ,
+        "FORGE_MANIFEST": str(project / "releases.yaml"),
+        "FORGE_CACHE_DIR": str(root / "cache"),
+        "FORGE_BUILD_DIR": str(root / "build"),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+    }
+    proc = subprocess.run(
+        [
+            "inv",
+            "-r",
+            str(ROOT),
+            "smoke",
+            "-s",
+            "demo",
+            "-r",
+            "2025.2",
+            "--base-image",
+            "imageforge/debian:bookworm",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("forge-e2e.test/demo:1.0.2: ") and lines[0].endswith(" layers")
+    assert lines[1].split() == ["CHECK", "RESULT", "DETAIL"]
+    assert lines[-1] == "10 passed, 0 failed"  # 2 checks of smoke.yaml + 8 policy checks
