@@ -1,4 +1,9 @@
-"""The synthetic service of the Docker end-to-end tests: a tiny patched pbr project."""
+"""The synthetic service of the Docker end-to-end tests: a tiny patched pbr project.
+
+Service ``demo`` (one patch) depends on six, pinned below its latest release,
+and on the library ``demo-lib``, which release 2025.2 patches (one patch):
+the image must carry both patches.
+"""
 
 from __future__ import annotations
 
@@ -15,18 +20,24 @@ from tests.test_patchcheck import GREETING, format_patches, greeting
 
 REGISTRY = "forge-e2e.test"
 SIX_PINNED = "1.16.0"  # six's latest is newer: the pin, not the resolver, decides
+LIB_GREETING = "demo_lib/greeting.py"
 
 
 def synthetic_project(root: Path) -> Path:
     """releases.yaml, images/ and patches/ for service 'demo' in release 2025.2."""
     service = make_upstream(root / "upstream", "demo")
     service.checkout("stable/2025.2")
-    service.commit({"requirements.txt": "pbr>=5.5.0\nsix\n"}, "Depend on six")
+    service.commit(
+        {"requirements.txt": "pbr>=5.5.0\nsix\ndemo-lib\n"}, "Depend on six and demo-lib"
+    )
     service.tag("1.0.2")
+    library = make_upstream(root / "upstream", "demo-lib")  # tags 1.0.0 and 1.0.1
     requirements = root / "upstream" / "requirements"
     requirements.mkdir()
     git(requirements, "init", "--quiet", "--initial-branch=master")
-    (requirements / "upper-constraints.txt").write_text(f"pbr===6.1.1\nsix==={SIX_PINNED}\n")
+    (requirements / "upper-constraints.txt").write_text(
+        f"pbr===6.1.1\nsix==={SIX_PINNED}\nDemo_Lib===1.0.1\n"
+    )
     git(requirements, "add", "--all")
     git(requirements, "commit", "--quiet", "-m", "Constraints")
     project = root / "project"
@@ -46,6 +57,9 @@ def synthetic_project(root: Path) -> Path:
               - name: the patched greeting is used
                 command: [python3, -c, "from demo.greeting import greet; print(greet('x'))"]
                 stdout: patched, x
+              - name: the patched library is used
+                command: [python3, -c, "from demo_lib.greeting import greet; print(greet('x'))"]
+                stdout: library patched, x
             """
         )
     )
@@ -55,16 +69,27 @@ def synthetic_project(root: Path) -> Path:
             defaults: {{registry: {REGISTRY}, base_image: imageforge/debian:bookworm, requirements_repo: {requirements.as_uri()}}}
             services:
               demo: {{repo: {service.url}}}
+            libraries:
+              demo-lib: {{repo: {library.url}}}
             releases:
               2025.2:
                 requirements: {{ref: master}}
                 services: {{demo: {{ref: 1.0.2}}}}
+                libraries: {{demo-lib: {{}}}}
             """
         )
     )
     folder = project / "patches" / "demo" / "2025.2"
     patches = format_patches(
         service, "1.0.2", folder, [({GREETING: greeting("patched")}, "Patch the greeting")]
+    )
+    (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
+    folder = project / "patches" / "demo-lib" / "2025.2"
+    patches = format_patches(
+        library,
+        "1.0.1",
+        folder,
+        [({LIB_GREETING: greeting("library patched")}, "Patch the library")],
     )
     (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
     return project

@@ -230,3 +230,24 @@ def test_package_data_is_installed(built):
     result, *_ = built
     script = "import demo, pathlib; print((pathlib.Path(demo.__file__).parent / 'templates' / 'banner.txt').read_text().strip())"
     assert run_in(result.reference, "python3", "-c", script) == "welcome"
+
+
+def test_the_patched_library_is_built_from_its_source(built):
+    result, *_ = built
+    [library] = result.inputs.libraries
+    assert (library.project, library.version, library.patches) == (
+        "demo-lib",
+        "1.0.1",
+        ("0001-Patch-the-library.patch",),
+    )
+    script = "from demo_lib.greeting import greet; import importlib.metadata as m; print(greet('x'), m.version('demo-lib'))"
+    assert run_in(result.reference, "python3", "-c", script) == "library patched, x 1.0.1"
+    assert [(c.action, c.name, c.new) for c in result.inputs.constraints.changes] == [
+        ("from source", "demo-lib", ("demo-lib===1.0.1",))
+    ]
+    labels = json.loads(
+        docker.run(
+            ["image", "inspect", "--format", "{{json .Config.Labels}}", result.reference]
+        ).stdout
+    )
+    assert labels["org.imageforge.library.demo-lib"].startswith(f"1.0.1 {library.commit} p1 ")

@@ -101,3 +101,13 @@ def test_the_patch_is_in_the_pedigree_with_its_hash(built, sbom):
     )
     bom_properties = {p["name"]: p["value"] for p in bom["metadata"]["properties"]}
     assert bom_properties["imageforge:constraints-digest"] == result.inputs.constraints.digest
+
+
+def test_the_patched_library_has_its_pedigree(built, sbom):
+    result, _, project, _ = built
+    _, bom, _ = sbom
+    [library] = [c for c in bom["components"] if c["name"] in ("demo-lib", "demo_lib")]
+    [patch] = library["pedigree"]["patches"]
+    patch_file = project / "patches" / "demo-lib" / "2025.2" / "0001-Patch-the-library.patch"
+    assert patch["diff"]["text"]["content"] == patch_file.read_text()
+    assert library["pedigree"]["commits"][0]["uid"] == result.inputs.libraries[0].commit

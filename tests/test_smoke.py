@@ -83,7 +83,11 @@ def smoke(built, image):
     return {
         r.check: r
         for r in smoke_image(
-            image, "1.0.2", checks, [result.inputs.service], result.inputs.constraints.path
+            image,
+            "1.0.2",
+            checks,
+            [result.inputs.service, *result.inputs.libraries],
+            result.inputs.constraints.path,
         )
     }
 
@@ -92,7 +96,9 @@ def smoke(built, image):
 def test_a_good_image_passes_everything(built):
     results = smoke(built, built[0].reference)
     assert [name for name, r in results.items() if not r.ok] == []
-    assert results["patched files are the installed ones"].detail == "1 files identical"
+    assert (
+        results["patched files are the installed ones"].detail == "2 files identical"
+    )  # service and library
     assert "demo-manage reports the upstream version" in results
 
 
@@ -118,6 +124,12 @@ BAD = [
         f"expected the patched files, got: {SITE}/demo/greeting.py differs from the patched source demo/greeting.py",
     ),
     (
+        "unpatched-library",
+        f"USER root\nRUN sed -i 's/library patched/hello/' {SITE}/demo_lib/greeting.py\nUSER demo\n",
+        "patched files are the installed ones",
+        f"expected the patched files, got: {SITE}/demo_lib/greeting.py differs from the patched source demo_lib/greeting.py",
+    ),
+    (
         "login",
         "USER root\nRUN usermod -s /bin/bash demo\nUSER demo\n",
         "no login shell",
@@ -137,10 +149,13 @@ def test_an_image_that_breaks_a_policy_fails_that_check(built, kind, dockerfile,
     failed = {name: r.detail for name, r in results.items() if not r.ok}
     assert check in failed, failed
     assert detail in failed[check]
-    if kind != "root":  # root breaks the GID check too
-        assert set(failed) == {check} | (
-            {"the patched greeting is used"} if kind == "unpatched" else set()
-        )
+    # Besides the policy check, root breaks the GID and shell checks, an unpatched file its service check.
+    also = {
+        "root": {"runs as GID 42424", "no login shell"},
+        "unpatched": {"the patched greeting is used"},
+        "unpatched-library": {"the patched library is used"},
+    }
+    assert set(failed) == {check} | also.get(kind, set())
 
 
 @pytest.mark.docker
@@ -188,4 +203,4 @@ def test_inv_smoke_prints_the_table_and_passes(built):
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("forge-e2e.test/demo:1.0.2: ") and lines[0].endswith(" layers")
     assert lines[1].split() == ["CHECK", "RESULT", "DETAIL"]
-    assert lines[-1] == "10 passed, 0 failed"  # 2 checks of smoke.yaml + 8 policy checks
+    assert lines[-1] == "11 passed, 0 failed"  # 3 checks of smoke.yaml + 8 policy checks
