@@ -8,29 +8,41 @@ beside this repository), both ways run against the same local mirrors:
   the upstream URL (point it at a local mirror with url.<base>.insteadOf, as
   the forge's own mirrors are), then ``git apply`` of each patch.
 
+With --generate, the series are not taken from patches/ but made on the fly
+in a scratch copy of the project: one small patch to each service's setup.cfg
+for every release x service, so the whole matrix is measured (nothing
+generated is kept).
+
 Mirrors are warmed first (one forge run), so both measure warm work only.
-Prints both times and the ratio. Usage: uv run python bench/patch_check.py [ROUNDS]
+Prints both times and the ratio.
+
+    uv run python bench/patch_check.py [--generate] [--rounds N]
 """
 
 from __future__ import annotations
 
+import argparse
+import difflib
 import os
+import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from imageforge.manifest import load_manifest
+from imageforge import git
+from imageforge.manifest import Manifest, load_manifest
+from imageforge.mirrors import mirror_for
 from imageforge.patchgate import check_patches
 from imageforge.paths import cache_dir
 from imageforge.projects import source_spec
 from imageforge.series import discover
+from imageforge.sources import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def naive(manifest, cache: Path) -> None:
+def naive(manifest: Manifest, cache: Path) -> None:
     for series in discover(manifest):
         spec = source_spec(manifest, series.release, series.project, cache)
         with tempfile.TemporaryDirectory() as work:
@@ -43,6 +55,32 @@ def naive(manifest, cache: Path) -> None:
                 subprocess.run(["git", "apply", str(patch)], cwd=work, check=True)
 
 
+def generate(manifest: Manifest, cache: Path, scratch: Path) -> Manifest:
+    """A copy of the project whose patches/ holds one generated patch per release x service."""
+    shutil.copy2(manifest.path, scratch / "releases.yaml")
+    shutil.copytree(manifest.root / "images", scratch / "images")
+    for release, service in manifest.pairs():
+        spec = source_spec(manifest, release.name, service.name, cache)
+        commit = resolve(spec, cache)
+        mirror = mirror_for(spec.repo, cache)
+        mirror.prefetch_paths(commit, ["setup.cfg"])
+        before = git.text_raw(["show", f"{commit}:setup.cfg"], git_dir=mirror.path)
+        after = f"{before}# benchmark: a local change\n"
+        diff = "".join(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                "a/setup.cfg",
+                "b/setup.cfg",
+            )
+        )
+        folder = scratch / "patches" / service.name / release.name
+        folder.mkdir(parents=True)
+        (folder / "0001-benchmark.patch").write_text(f"diff --git a/setup.cfg b/setup.cfg\n{diff}")
+        (folder / "series").write_text("0001-benchmark.patch\n")
+    return load_manifest(scratch / "releases.yaml")
+
+
 def timed(action, rounds: int) -> float:
     best = float("inf")
     for _ in range(rounds):
@@ -53,17 +91,27 @@ def timed(action, rounds: int) -> float:
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-    manifest = load_manifest(os.environ.get("FORGE_MANIFEST", ROOT / "releases.yaml"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--generate", action="store_true", help="one generated patch per release x service"
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
     cache = cache_dir()
-    series = discover(manifest)
-    if not series:
-        raise SystemExit("no patch series under patches/: nothing to benchmark")
-    patches = sum(len(s.patches) for s in series)
-    check_patches(manifest, cache)  # warm the mirrors (and the blobs the naive clone needs)
-    forge = timed(lambda: check_patches(manifest, cache), rounds)
-    seeds = timed(lambda: naive(manifest, cache), rounds)
-    print(f"{len(series)} series, {patches} patches, best of {rounds} warm rounds")
+    manifest = load_manifest(os.environ.get("FORGE_MANIFEST", ROOT / "releases.yaml"))
+    with tempfile.TemporaryDirectory(prefix="forge-bench-") as scratch:
+        if args.generate:
+            manifest = generate(manifest, cache, Path(scratch))
+        series = discover(manifest)
+        if not series:
+            raise SystemExit(
+                "no patch series under patches/: nothing to benchmark (try --generate)"
+            )
+        patches = sum(len(s.patches) for s in series)
+        check_patches(manifest, cache)  # warm the mirrors (and the blobs the naive clone needs)
+        forge = timed(lambda: check_patches(manifest, cache), args.rounds)
+        seeds = timed(lambda: naive(manifest, cache), args.rounds)
+    print(f"{len(series)} series, {patches} patches, best of {args.rounds} warm rounds")
     print(f"forge (scratch index, git apply --cached): {forge * 1000:8.1f} ms")
     print(f"naive (shallow clone + git apply):         {seeds * 1000:8.1f} ms")
     print(f"ratio: forge is {seeds / forge:.1f}x faster")
