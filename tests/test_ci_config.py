@@ -55,7 +55,7 @@ def test_the_workflow_takes_its_matrix_from_the_project():
     assert "uv run inv matrix" in text
     assert "fromJSON(needs.gate.outputs.matrix)" in text
     for service in ("keystone", "glance", "placement", "nova", "neutron", "cinder"):
-        assert service not in text, f"{service} is listed by hand"
+        assert not re.search(rf"\b{service}\b", text), f"{service} is listed by hand"
 
 
 def python_regex(pattern: str) -> re.Pattern:
