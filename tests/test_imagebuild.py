@@ -7,6 +7,10 @@ import shlex
 import subprocess
 from itertools import pairwise
 
+import pytest
+
+from imageforge.docker import DockerError
+from imageforge.imagebuild import _require_buildx
 from tests.conftest import ROOT
 from tests.synthetic import REGISTRY, synthetic_project
 
@@ -67,3 +71,12 @@ def test_build_without_a_target_is_an_error(tmp_path):
     )
     assert proc.returncode == 1
     assert proc.stderr == "error: name --service and --release (repeatable), or --all\n"
+
+
+def test_docker_absent_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no docker on it
+    with pytest.raises(
+        DockerError,
+        match=r"docker: command not found \(install Docker: scripts/install-docker.sh\)",
+    ):
+        _require_buildx()
