@@ -142,7 +142,7 @@ def build_service(
 ) -> BuildResult | None:
     """Build one service image; with ``dry_run`` print the plan and return None."""
     if not options.dry_run:
-        _require_buildx()
+        require_buildx()
     base_image, inputs, plan = _prepare_and_plan(
         manifest, release, service, cache, build_dir, options, log
     )
@@ -186,7 +186,7 @@ def _libraries_context(build_dir: Path, release: str, inputs: BuildInputs, dry_r
     return folder
 
 
-def _require_buildx() -> None:
+def require_buildx() -> None:
     docker.require_daemon()
     if docker.run(["buildx", "version"], check=False).returncode != 0:
         raise docker.DockerError(

@@ -10,7 +10,7 @@ from itertools import pairwise
 import pytest
 
 from imageforge.docker import DockerError
-from imageforge.imagebuild import _require_buildx
+from imageforge.imagebuild import require_buildx
 from tests.conftest import ROOT
 from tests.synthetic import REGISTRY, synthetic_project
 
@@ -79,4 +79,4 @@ def test_docker_absent_is_a_clear_error(tmp_path, monkeypatch):
         DockerError,
         match=r"docker: command not found \(install Docker: scripts/install-docker.sh\)",
     ):
-        _require_buildx()
+        require_buildx()
