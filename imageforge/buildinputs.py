@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from imageforge import git
 from imageforge.constraints import Constraints, generate
 from imageforge.manifest import Manifest
 from imageforge.mirrors import mirror_for
@@ -18,7 +19,7 @@ from imageforge.patchlint import require_clean
 from imageforge.projects import source_spec
 from imageforge.series import series_for
 from imageforge.sources import Export, export_source, resolve
-from imageforge.versions import pbr_version
+from imageforge.versions import package_name_of, pbr_version
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,25 @@ def export_project(
     return export_source(spec, cache, build_dir, series=series, offline=offline, log=log)
 
 
-def library_versions(
+def source_versions(
     manifest: Manifest, release: str, cache: Path, *, offline: bool = False
 ) -> dict[str, str]:
-    """The version each patched library of ``release`` is built at (pbr's, from its ref)."""
+    """The version each package built from source in ``release`` is built at.
+
+    Patched libraries and the services themselves, by their distribution name
+    (setup.cfg's, e.g. openstack-placement), at the version pbr gives their ref.
+    upper-constraints must not pin any of them to a PyPI release.
+    """
     versions = {}
-    for library in manifest.release(release).libraries:
-        spec = source_spec(manifest, release, library.name, cache, offline=offline)
+    rel = manifest.release(release)
+    for project in [*(lib.name for lib in rel.libraries), *(svc.name for svc in rel.services)]:
+        spec = source_spec(manifest, release, project, cache, offline=offline)
         commit = resolve(spec, cache, offline=offline)
-        versions[library.name] = pbr_version(mirror_for(spec.repo, cache).path, commit)
+        mirror = mirror_for(spec.repo, cache)
+        if not offline:
+            mirror.prefetch_paths(commit, ["setup.cfg"])
+        setup_cfg = git.text_raw(["show", f"{commit}:setup.cfg"], git_dir=mirror.path)
+        versions[package_name_of(setup_cfg, project)] = pbr_version(mirror.path, commit)
     return versions
 
 
@@ -67,13 +78,13 @@ def release_constraints(
     offline: bool = False,
     log: Callable[[str], None] = print,
 ) -> Constraints:
-    """The release's constraints, with its patched libraries pinned to their built versions."""
+    """The release's constraints, with what it builds from source pinned to the built versions."""
     return generate(
         manifest.release(release),
         manifest.root,
         cache,
         build_dir,
-        built_from_source=library_versions(manifest, release, cache, offline=offline),
+        built_from_source=source_versions(manifest, release, cache, offline=offline),
         offline=offline,
         log=log,
     )

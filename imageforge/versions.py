@@ -9,6 +9,7 @@ computes this once and writes it where pbr looks next: PKG-INFO.
 
 from __future__ import annotations
 
+import configparser
 import re
 from pathlib import Path
 
@@ -103,12 +104,19 @@ def write_sources_list(tree: Path, name: str) -> Path:
 
 
 def package_name(tree: Path) -> str:
-    import configparser
-
     setup_cfg = tree / "setup.cfg"
+    try:
+        text = setup_cfg.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ForgeError(f"{setup_cfg}: cannot read [metadata] name: {err}") from err
+    return package_name_of(text, str(setup_cfg))
+
+
+def package_name_of(setup_cfg: str, where: str) -> str:
+    """The distribution name in a setup.cfg's [metadata] section."""
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(setup_cfg.read_text(encoding="utf-8"))
+        parser.read_string(setup_cfg)
         return parser.get("metadata", "name").strip()
-    except (OSError, configparser.Error) as err:
-        raise ForgeError(f"{setup_cfg}: cannot read [metadata] name: {err}") from err
+    except configparser.Error as err:
+        raise ForgeError(f"{where}: setup.cfg has no [metadata] name: {err}") from err

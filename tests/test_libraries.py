@@ -90,3 +90,19 @@ def test_a_library_the_constraints_do_not_pin_needs_a_ref(project, tmp_path):
         match=r"upper-constraints does not pin demo-lib; give releases\.2025\.2\.libraries\.demo-lib\.ref",
     ):
         check_patches(manifest, tmp_path / "cache")
+
+
+def test_a_service_that_upper_constraints_pins_is_pinned_to_its_built_version(project, tmp_path):
+    manifest, requirements = project
+    (requirements / "upper-constraints.txt").write_text(
+        "alembic===1.14.0\nDemo_Lib===1.0.1\ndemo===0.9.0\n"
+    )
+    git(requirements, "commit", "--quiet", "-am", "Pin the service too")
+    inputs = prepare(
+        manifest, "2025.2", "demo", tmp_path / "cache", tmp_path / "build", log=lambda _: None
+    )
+    lines = inputs.constraints.path.read_text().splitlines()
+    assert "demo===1.0.1" in lines and "demo===0.9.0" not in lines
+    assert ("from source", "demo", ("demo===1.0.1",)) in [
+        (c.action, c.name, c.new) for c in inputs.constraints.changes
+    ]
