@@ -52,13 +52,9 @@ PROJECTS = _projects()
 
 
 def _sync(session: nox.Session) -> None:
-    """Install the locked project into the session's venv."""
+    """Install the locked dependencies (requirements.lock) and the project into the session's venv."""
     session.run_install(
-        "uv",
-        "sync",
-        "--frozen",
-        "--quiet",
-        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        "bash", str(ROOT / "scripts" / "sync-venv.sh"), session.virtualenv.location, external=True
     )
 
 

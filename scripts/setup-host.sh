@@ -49,7 +49,7 @@ if ! cmp -s tools/ci-config/package.json "$tools/installed.json"; then
   cp tools/ci-config/package.json "$tools/installed.json"
 fi
 
-log "syncing the project venv (uv.lock)"
-uv sync --frozen --quiet
+log "syncing the project venv (requirements.lock)"
+bash scripts/sync-venv.sh
 
-uv run --frozen inv base-image
+uv run inv base-image
