@@ -7,14 +7,13 @@ nox -t keystone                     every session of one service (or -t 2025.2)
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nox
 
+from imageforge.config.matrix import matrix_rows, project_rows
+from imageforge.context import from_environment
 from imageforge.errors import ForgeError
-from imageforge.manifest import load_manifest
-from imageforge.matrix import matrix_rows, project_rows
 
 ROOT = Path(__file__).resolve().parent
 nox.options.default_venv_backend = "uv"
@@ -23,26 +22,21 @@ nox.options.sessions = ["lint", "tests"]
 
 def _manifest():
     try:
-        return load_manifest(os.environ.get("FORGE_MANIFEST", ROOT / "releases.yaml"))
+        return from_environment(ROOT / "releases.yaml").manifest
     except ForgeError as err:
         raise SystemExit(f"error: {err}") from None
 
 
 def _pairs() -> list[nox.param]:
-    manifest = _manifest()
     return [
-        nox.param(
-            row["release"], row["service"], id=row["id"], tags=[row["service"], row["release"]]
-        )
-        for row in matrix_rows(manifest)
+        nox.param(row.release, row.project, id=row.id, tags=[row.project, row.release])
+        for row in matrix_rows(_manifest())
     ]
 
 
 def _projects() -> list[nox.param]:
     return [
-        nox.param(
-            row["release"], row["project"], id=row["id"], tags=[row["project"], row["release"]]
-        )
+        nox.param(row.release, row.project, id=row.id, tags=[row.project, row.release])
         for row in project_rows(_manifest())
     ]
 
@@ -67,10 +61,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style and common bugs with ruff."""
+    """Check style and common bugs with ruff, and types with mypy."""
     _sync(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
 
 
 @nox.session(default=False)

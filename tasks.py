@@ -1,32 +1,26 @@
 """Invoke tasks: thin wrappers that parse arguments and call imageforge.
 
-`inv --list` shows them; `inv --help TASK` shows each argument.
+`inv --list` shows them; `inv --help TASK` shows each argument. Each task
+builds one context from the environment (imageforge.context) and hands it to
+one library function. Library modules are imported inside the tasks, so
+`inv --list` does not pay for the SBOM validator or Docker helpers.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-from imageforge import baseimage, imagebuild, imagecheck, patchqueue, refresh
-from imageforge import bump as bumping
-from imageforge.buildinputs import export_project, release_constraints
+from imageforge.context import Forge, from_environment
 from imageforge.errors import ForgeError
-from imageforge.manifest import Manifest, load_manifest
-from imageforge.matrix import matrix_json, matrix_table
-from imageforge.patchgate import check_patches, report_table
-from imageforge.patchlint import lint_series
-from imageforge.paths import build_dir, cache_dir, offline
-from imageforge.series import discover
 
 ROOT = Path(__file__).resolve().parent
 
 
-def _manifest() -> Manifest:
-    return load_manifest(os.environ.get("FORGE_MANIFEST", ROOT / "releases.yaml"))
+def _forge(base_image: str | None = None) -> Forge:
+    return from_environment(ROOT / "releases.yaml").with_base_image(base_image)
 
 
 def reports_errors(body):
@@ -38,34 +32,48 @@ def reports_errors(body):
             return body(*args, **kwargs)
         except ForgeError as err:
             raise Exit(f"error: {err}", code=1) from None
+        except KeyboardInterrupt:
+            raise Exit("error: interrupted", code=130) from None
 
     return wrapper
+
+
+def _selection(values) -> tuple[str, ...]:
+    return tuple(values or ())
 
 
 @task(name="list")
 @reports_errors
 def list_(c):
     """Print the release x service matrix with each service's ref."""
-    print(matrix_table(_manifest()))
+    from imageforge.config.matrix import matrix_table
+
+    print(matrix_table(_forge().manifest))
 
 
 @task
 @reports_errors
 def matrix(c):
     """Print the release x service matrix as JSON for a CI matrix."""
-    print(matrix_json(_manifest()))
+    from imageforge.config.matrix import matrix_json
+
+    print(matrix_json(_forge().manifest))
 
 
 @task(
     help={
-        "tag": f"name of the image to create (default {baseimage.DEFAULT_TAG})",
+        "tag": "name of the image to create (default imageforge/debian:bookworm)",
         "suite": "Debian suite to bootstrap (default bookworm)",
     }
 )
 @reports_errors
-def base_image(c, tag=baseimage.DEFAULT_TAG, suite="bookworm"):
+def base_image(c, tag="imageforge/debian:bookworm", suite="bookworm"):
     """Create the local Debian base image from the host's apt mirror (cached, idempotent)."""
-    baseimage.ensure_base_image(baseimage.default_spec(tag=tag, suite=suite), cache_dir())
+    from imageforge.build import baseimage
+
+    forge = _forge()
+    spec = baseimage.default_spec(tag=tag, suite=suite, mirror=forge.apt_mirror)
+    baseimage.ensure_base_image(spec, forge.cache, log=forge.log)
 
 
 @task(
@@ -78,20 +86,15 @@ def base_image(c, tag=baseimage.DEFAULT_TAG, suite="bookworm"):
 @reports_errors
 def checkout(c, service=None, release=None):
     """Export patched trees (services and the release's patched libraries) into build/sources."""
-    manifest = _manifest()
+    from imageforge.patches.export import export_project
+
+    forge = _forge()
     done: set[tuple[str, str]] = set()
-    for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
+    for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
         for project in [svc.name, *(lib.name for lib in rel.libraries)]:
             if (rel.name, project) not in done:
                 done.add((rel.name, project))
-                export_project(
-                    manifest,
-                    rel.name,
-                    project,
-                    cache_dir(),
-                    build_dir(manifest.root),
-                    offline=offline(),
-                )
+                export_project(forge, rel.name, project)
 
 
 @task(
@@ -102,11 +105,12 @@ def checkout(c, service=None, release=None):
 @reports_errors
 def constraints_(c, release=None):
     """Write build/constraints/<release>/upper-constraints.txt: upstream + constraints/<release>.txt."""
-    manifest = _manifest()
-    for name in release or [r.name for r in manifest.releases]:
-        release_constraints(
-            manifest, name, cache_dir(), build_dir(manifest.root), offline=offline()
-        )
+    from imageforge.build.inputs import release_constraints
+
+    forge = _forge()
+    forge.manifest.require_projects(_selection(release))
+    for name in release or [r.name for r in forge.manifest.releases]:
+        release_constraints(forge, name)
 
 
 @task(
@@ -135,25 +139,17 @@ def build(
     sbom=False,
 ):
     """Check out, patch, generate constraints and build service images with BuildKit."""
-    manifest = _manifest()
+    from imageforge.build.image import BuildOptions, build_service
+    from imageforge.verify.service import write_sbom
+
     if not (service or release or all):
         raise Exit("error: name --service and --release (repeatable), or --all", code=1)
-    options = imagebuild.BuildOptions(
-        base_image=base_image, push=push, platform=platform, dry_run=dry_run
-    )
-    for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
-        result = imagebuild.build_service(
-            manifest, rel.name, svc.name, cache_dir(), build_dir(manifest.root), options
-        )
+    forge = _forge(base_image)
+    options = BuildOptions(push=push, platform=platform, dry_run=dry_run)
+    for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
+        result = build_service(forge, rel.name, svc.name, options)
         if sbom and result is not None:
-            imagecheck.write_sbom(
-                manifest,
-                rel.name,
-                result.reference,
-                result.inputs,
-                build_dir(manifest.root),
-                pushed=push,
-            )
+            write_sbom(forge, rel.name, result.reference, result.inputs, pushed=push)
 
 
 @task(
@@ -168,12 +164,12 @@ def build(
 @reports_errors
 def sbom_(c, service=None, release=None, base_image=None):
     """Write the CycloneDX SBOM of a built image, with its patches as pedigree."""
-    manifest = _manifest()
-    options = imagebuild.BuildOptions(base_image=base_image)
-    for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ())):
-        imagecheck.sbom_service(
-            manifest, rel.name, svc.name, cache_dir(), build_dir(manifest.root), options
-        )
+    from imageforge.build.image import BuildOptions
+    from imageforge.verify.service import sbom_service
+
+    forge = _forge(base_image)
+    for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
+        sbom_service(forge, rel.name, svc.name, BuildOptions())
 
 
 @task(
@@ -188,20 +184,14 @@ def sbom_(c, service=None, release=None, base_image=None):
 @reports_errors
 def smoke(c, service=None, release=None, build=False, base_image=None):
     """Run the service's smoke checks and the image policy checks; print a pass/fail table."""
-    manifest = _manifest()
-    options = imagebuild.BuildOptions(base_image=base_image)
+    from imageforge.build.image import BuildOptions
+    from imageforge.verify.service import smoke_service
+
+    forge = _forge(base_image)
     failed = [
         f"{svc.name}/{rel.name}"
-        for rel, svc in manifest.pairs(tuple(release or ()), tuple(service or ()))
-        if not imagecheck.smoke_service(
-            manifest,
-            rel.name,
-            svc.name,
-            cache_dir(),
-            build_dir(manifest.root),
-            options,
-            build=build,
-        )
+        for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))
+        if not smoke_service(forge, rel.name, svc.name, BuildOptions(), build=build)
     ]
     if failed:
         raise Exit(f"error: smoke checks failed for {', '.join(failed)}", code=1)
@@ -218,13 +208,10 @@ def smoke(c, service=None, release=None, build=False, base_image=None):
 @reports_errors
 def bump(c, service=None, release=None, dry_run=False):
     """Move refs to the newest point release (or branch head) and check the patches on them."""
-    manifest = _manifest()
+    from imageforge.maintain import bump as bumping
+
     bumps = bumping.run(
-        manifest,
-        cache_dir(),
-        releases=tuple(release or ()),
-        services=tuple(service or ()),
-        dry_run=dry_run,
+        _forge(), releases=_selection(release), services=_selection(service), dry_run=dry_run
     )
     broken = [f"{b.project}/{b.release}" for b in bumps if b.broken]
     if broken:
@@ -246,14 +233,9 @@ def bump(c, service=None, release=None, dry_run=False):
 @reports_errors
 def patches_check(c, service=None, release=None):
     """Check that every patch series applies to its pinned ref, without a checkout."""
-    manifest = _manifest()
-    reports = check_patches(
-        manifest,
-        cache_dir(),
-        releases=tuple(release or ()),
-        projects=tuple(service or ()),
-        offline=offline(),
-    )
+    from imageforge.patches.gate import check_patches, report_table
+
+    reports = check_patches(_forge(), releases=_selection(release), projects=_selection(service))
     print(report_table(reports))
     failed = [r for r in reports if not r.ok]
     if failed:
@@ -261,11 +243,23 @@ def patches_check(c, service=None, release=None):
         raise Exit(f"error: patches do not apply: {names}", code=1)
 
 
-@task(name="lint")
+@task(
+    name="lint",
+    help={
+        "service": "project (service or library) to lint (repeatable; default: all)",
+        "release": "release to lint (repeatable; default: all)",
+    },
+    iterable=["service", "release"],
+)
 @reports_errors
-def patches_lint(c):
+def patches_lint(c, service=None, release=None):
     """Lint every patch file: malformed hunks, CRLF, paths outside the tree, binary damage."""
-    problems = [p for series in discover(_manifest()) for p in lint_series(series)]
+    from imageforge.patches.lint import lint_series
+    from imageforge.patches.series import select
+
+    forge = _forge()
+    selected = select(forge.manifest, _selection(release), _selection(service))
+    problems = [p for series in selected for p in lint_series(series)]
     for problem in problems:
         print(problem)
     if problems:
@@ -287,16 +281,17 @@ def patches_lint(c):
 @reports_errors
 def patches_refresh(c, service, release, onto=None, dry_run=False, continue_=False, abort=False):
     """Replay a series onto a new ref (3-way), drop what landed, rewrite changed patches."""
-    manifest = _manifest()
-    build = build_dir(manifest.root)
+    from imageforge.maintain import refresh
+
+    forge = _forge()
     if abort:
-        refresh.abort_refresh(service, release, build)
+        refresh.abort_refresh(forge, service, release)
     elif continue_:
-        refresh.continue_refresh(manifest, service, release, build)
+        refresh.continue_refresh(forge, service, release)
     elif onto is None:
         raise Exit("error: give --onto REF (or --continue / --abort)", code=1)
     else:
-        refresh.refresh(manifest, service, release, onto, cache_dir(), build, dry_run=dry_run)
+        refresh.refresh(forge, service, release, onto, dry_run=dry_run)
 
 
 @task(
@@ -306,8 +301,9 @@ def patches_refresh(c, service, release, onto=None, dry_run=False, continue_=Fal
 @reports_errors
 def patches_edit(c, service, release):
     """Check out the series as commits on a branch in build/work/ to edit with git."""
-    manifest = _manifest()
-    patchqueue.edit(manifest, service, release, cache_dir(), build_dir(manifest.root))
+    from imageforge.maintain import edit
+
+    edit.edit(_forge(), service, release)
 
 
 @task(
@@ -321,7 +317,9 @@ def patches_edit(c, service, release):
 @reports_errors
 def patches_export(c, service, release, dry_run=False):
     """Write the edited branch back as the series (stable output, unchanged files untouched)."""
-    patchqueue.export(service, release, build_dir(_manifest().root), dry_run=dry_run)
+    from imageforge.maintain import edit
+
+    edit.export(_forge(), service, release, dry_run=dry_run)
 
 
 patches = Collection("patches")

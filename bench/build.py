@@ -24,10 +24,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from imageforge import docker
-from imageforge.imagebuild import BuildOptions, build_service, plan_service_build
-from imageforge.manifest import load_manifest
-from imageforge.paths import cache_dir
+from imageforge.build.image import BuildOptions, build_service, plan_service_build
+from imageforge.config.manifest import load_manifest
+from imageforge.context import from_environment, silent
+from imageforge.host import docker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,23 +79,22 @@ def main() -> None:
     parser.add_argument("--base-image", default="imageforge/debian:bookworm")
     parser.add_argument("--cold", action="store_true", help="prune the BuildKit cache first")
     args = parser.parse_args()
-    quiet = lambda line: None  # noqa: E731
-
     with tempfile.TemporaryDirectory(prefix="forge-bench-") as scratch:
         manifest_path = scratch_project(Path(scratch))
-        build_dir = Path(scratch) / "build"
-        options = BuildOptions(base_image=args.base_image)
+        settings = from_environment(manifest_path, log=silent).with_base_image(args.base_image)
+        options = BuildOptions()
+
+        def forge():
+            # A new command each time: the manifest and patches are read anew.
+            return replace(
+                settings,
+                manifest=load_manifest(manifest_path),
+                build_dir=Path(scratch) / "build",
+                memo={},
+            )
 
         def build():
-            return build_service(
-                load_manifest(manifest_path),
-                args.release,
-                args.service,
-                cache_dir(),
-                build_dir,
-                options,
-                log=quiet,
-            )
+            return build_service(forge(), args.release, args.service, options)
 
         if args.cold:
             docker.run(["builder", "prune", "--all", "--force"])
@@ -106,15 +105,8 @@ def main() -> None:
         patched, patched_result = timed(build)
 
         # The same service built single-stage: the builder stage as the image.
-        manifest = load_manifest(manifest_path)
         plan = plan_service_build(
-            manifest,
-            args.release,
-            args.service,
-            patched_result.inputs,
-            args.base_image,
-            build_dir,
-            options,
+            forge(), args.release, args.service, patched_result.inputs, options
         )[-1]
         single_tag = f"imageforge-bench/{args.service}:single-stage"
         single = replace(plan, tags=(single_tag,), labels=())

@@ -23,28 +23,25 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import os
 import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from imageforge import git
-from imageforge.manifest import Manifest, load_manifest
-from imageforge.mirrors import mirror_for
-from imageforge.patchgate import check_patches
-from imageforge.paths import cache_dir
-from imageforge.projects import source_spec
-from imageforge.series import discover
-from imageforge.sources import resolve
+from imageforge.config.manifest import load_manifest
+from imageforge.context import Forge, from_environment, silent
+from imageforge.patches.gate import check_patches
+from imageforge.patches.series import discover
+from imageforge.upstream.projects import pinned
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def naive(manifest: Manifest, cache: Path) -> None:
-    for series in discover(manifest):
-        spec = source_spec(manifest, series.release, series.project, cache)
+def naive(forge: Forge) -> None:
+    for series in discover(forge.manifest):
+        spec = pinned(forge, series.release, series.project)
         with tempfile.TemporaryDirectory() as work:
             subprocess.run(
                 ["git", "clone", "--quiet", "--depth", "1", "--branch", spec.ref, spec.repo, work],
@@ -55,16 +52,12 @@ def naive(manifest: Manifest, cache: Path) -> None:
                 subprocess.run(["git", "apply", str(patch)], cwd=work, check=True)
 
 
-def generate(manifest: Manifest, cache: Path, scratch: Path) -> Manifest:
+def generate(forge: Forge, scratch: Path) -> Forge:
     """A copy of the project whose patches/ holds one generated patch per release x service."""
-    shutil.copy2(manifest.path, scratch / "releases.yaml")
-    shutil.copytree(manifest.root / "images", scratch / "images")
-    for release, service in manifest.pairs():
-        spec = source_spec(manifest, release.name, service.name, cache)
-        commit = resolve(spec, cache)
-        mirror = mirror_for(spec.repo, cache)
-        mirror.prefetch_paths(commit, ["setup.cfg"])
-        before = git.text_raw(["show", f"{commit}:setup.cfg"], git_dir=mirror.path)
+    shutil.copy2(forge.manifest.path, scratch / "releases.yaml")
+    shutil.copytree(forge.root / "images", scratch / "images")
+    for release, service in forge.manifest.pairs():
+        before = pinned(forge, release.name, service.name).show("setup.cfg")
         after = f"{before}# benchmark: a local change\n"
         diff = "".join(
             difflib.unified_diff(
@@ -78,7 +71,7 @@ def generate(manifest: Manifest, cache: Path, scratch: Path) -> Manifest:
         folder.mkdir(parents=True)
         (folder / "0001-benchmark.patch").write_text(f"diff --git a/setup.cfg b/setup.cfg\n{diff}")
         (folder / "series").write_text("0001-benchmark.patch\n")
-    return load_manifest(scratch / "releases.yaml")
+    return replace(forge, manifest=load_manifest(scratch / "releases.yaml"))
 
 
 def timed(action, rounds: int) -> float:
@@ -97,24 +90,24 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    cache = cache_dir()
-    manifest = load_manifest(os.environ.get("FORGE_MANIFEST", ROOT / "releases.yaml"))
+    forge = from_environment(ROOT / "releases.yaml", log=silent)
     with tempfile.TemporaryDirectory(prefix="forge-bench-") as scratch:
         if args.generate:
-            manifest = generate(manifest, cache, Path(scratch))
-        series = discover(manifest)
+            forge = generate(forge, Path(scratch))
+        series = discover(forge.manifest)
         if not series:
             raise SystemExit(
                 "no patch series under patches/: nothing to benchmark (try --generate)"
             )
         patches = sum(len(s.patches) for s in series)
-        check_patches(manifest, cache)  # warm the mirrors (and the blobs the naive clone needs)
-        forge = timed(lambda: check_patches(manifest, cache), args.rounds)
-        seeds = timed(lambda: naive(manifest, cache), args.rounds)
+        check_patches(forge)  # warm the mirrors (and the blobs the naive clone needs)
+        # A fresh memo per round: each round resolves its refs as a new command would.
+        checked = timed(lambda: check_patches(replace(forge, memo={})), args.rounds)
+        seeds = timed(lambda: naive(forge), args.rounds)
     print(f"{len(series)} series, {patches} patches, best of {args.rounds} warm rounds")
-    print(f"forge (scratch index, git apply --cached): {forge * 1000:8.1f} ms")
+    print(f"forge (scratch index, git apply --cached): {checked * 1000:8.1f} ms")
     print(f"naive (shallow clone + git apply):         {seeds * 1000:8.1f} ms")
-    print(f"ratio: forge is {seeds / forge:.1f}x faster")
+    print(f"ratio: forge is {seeds / checked:.1f}x faster")
 
 
 if __name__ == "__main__":

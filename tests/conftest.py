@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitrepos import UpstreamRepo, make_upstream
+from tests.support import ROOT
+from tests.support.gitrepos import UpstreamRepo, make_upstream
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["ROOT"]
 
 
 def docker_demanded() -> bool:
@@ -85,10 +86,10 @@ def upstream(tmp_path: Path) -> Callable[..., UpstreamRepo]:
 @pytest.fixture(scope="session")
 def base_image() -> str:
     """The locally bootstrapped Debian base image, created on first use."""
-    from imageforge.baseimage import default_spec, ensure_base_image
-    from imageforge.paths import cache_dir
+    from imageforge.build.baseimage import default_spec, ensure_base_image
+    from imageforge.context import cache_dir
 
-    spec = default_spec()
+    spec = default_spec(mirror=os.environ.get("FORGE_APT_MIRROR"))
     ensure_base_image(spec, cache_dir(), log=lambda line: None)
     return spec.tag
 
@@ -96,9 +97,10 @@ def base_image() -> str:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory, base_image):
     """The synthetic service built once per session: (result, CA marker line, project, root)."""
-    from imageforge.imagebuild import BuildOptions, build_service
-    from imageforge.manifest import load_manifest
-    from tests.synthetic import ca_marker_certificate, synthetic_project
+    from imageforge.build.image import BuildOptions, build_service
+    from imageforge.context import ca_bundle
+    from tests.support.projects import make_forge
+    from tests.support.synthetic import ca_marker_certificate, synthetic_project
 
     root = tmp_path_factory.mktemp("e2e")
     bundle, marker_line = ca_marker_certificate(tmp_path_factory)
@@ -106,16 +108,8 @@ def built(tmp_path_factory, base_image):
         env.setenv("FORGE_CA_BUNDLE", str(bundle))
         env.setenv("GIT_CONFIG_GLOBAL", os.devnull)
         project = synthetic_project(root)
-        manifest = load_manifest(project / "releases.yaml")
-        result = build_service(
-            manifest,
-            "2025.2",
-            "demo",
-            root / "cache",
-            root / "build",
-            BuildOptions(base_image=base_image),
-            log=print,
-        )
+        forge = make_forge(project, root, base_image=base_image, ca_bundle=ca_bundle(), log=print)
+        result = build_service(forge, "2025.2", "demo", BuildOptions())
     yield result, marker_line, project, root
     for tag in result.tags:
         subprocess.run(["docker", "image", "rm", tag], capture_output=True, check=False)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from imageforge.paths import cache_dir
-from tests.conftest import ROOT
+from imageforge.context import cache_dir
+from tests.support import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 TOOLS = Path(os.environ.get("FORGE_CI_TOOLS", cache_dir() / "ci-tools"))

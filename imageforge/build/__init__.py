@@ -1,0 +1,1 @@
+"""Images: the build inputs on disk, the buildx plan, tags, the shared and base images."""

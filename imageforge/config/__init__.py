@@ -1,0 +1,1 @@
+"""The data the maintainer writes: releases.yaml and constraints/<release>.txt, validated."""

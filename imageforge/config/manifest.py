@@ -1,0 +1,342 @@
+"""releases.yaml: the releases, services and libraries the forge builds.
+
+The file is validated on load and turned into frozen dataclasses; every
+mistake is one ManifestError naming the file, the line, the key path and what
+was expected. The images/ folder is checked against it: every service needs
+``images/<service>/Dockerfile`` and every image folder needs an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from imageforge.config.yamlnodes import Document, KeyPath, load_document
+from imageforge.errors import ManifestError
+
+# Image folders that every service builds on rather than services themselves.
+SHARED_IMAGES = ("python-base", "venv-builder")
+
+_TOP_LEVEL_KEYS = {"defaults", "services", "libraries", "releases"}
+_DEFAULTS_KEYS = {"registry", "base_image", "requirements_repo"}
+_SERVICE_KEYS = {"repo", "extras", "pip_packages", "runtime_packages"}
+_LIBRARY_KEYS = {"repo"}
+_RELEASE_KEYS = {"requirements", "base_image", "registry", "services", "libraries"}
+_REQUIREMENTS_KEYS = {"repo", "ref"}
+# A release may override the service's package lists, e.g. when a release
+# needs an extra runtime package the others do not.
+_RELEASE_SERVICE_KEYS = {"ref", "extras", "pip_packages", "runtime_packages"}
+_RELEASE_LIBRARY_KEYS = {"ref"}
+
+REF_EXPECTED = "expected a string (a branch, a tag or a full commit SHA)"
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """Where a release's upper-constraints.txt comes from."""
+
+    repo: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class Service:
+    """One OpenStack service as built for one release."""
+
+    name: str
+    repo: str
+    ref: str
+    extras: tuple[str, ...] = ()
+    pip_packages: tuple[str, ...] = ()
+    runtime_packages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Library:
+    """A library a release patches; built from source instead of PyPI."""
+
+    name: str
+    repo: str
+    # None: the version that the release's upper-constraints pins.
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    requirements: Requirements
+    base_image: str
+    registry: str
+    services: tuple[Service, ...]
+    libraries: tuple[Library, ...] = ()
+
+    @property
+    def branch(self) -> str:
+        """The upstream stable branch of this release, e.g. stable/2025.2."""
+        return f"stable/{self.name}"
+
+    def service(self, name: str) -> Service:
+        for service in self.services:
+            if service.name == name:
+                return service
+        known = ", ".join(s.name for s in self.services) or "none"
+        raise ManifestError(f"release {self.name} has no service {name!r} (it has: {known})")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    releases: tuple[Release, ...]
+
+    @property
+    def root(self) -> Path:
+        """The project folder: images/, patches/ and constraints/ sit beside releases.yaml."""
+        return self.path.parent
+
+    def release_or_none(self, name: str) -> Release | None:
+        return next((r for r in self.releases if r.name == name), None)
+
+    def release(self, name: str) -> Release:
+        for release in self.releases:
+            if release.name == name:
+                return release
+        known = ", ".join(r.name for r in self.releases)
+        raise ManifestError(f"{self.path}: unknown release {name!r} (known: {known})")
+
+    def require_projects(
+        self, releases: tuple[str, ...] = (), projects: tuple[str, ...] = ()
+    ) -> None:
+        """An unknown release, service or library named on a command line is an error."""
+        for name in releases:
+            self.release(name)
+        known = {s.name for r in self.releases for s in r.services} | {
+            lib.name for r in self.releases for lib in r.libraries
+        }
+        for name in projects:
+            if name not in known:
+                raise ManifestError(
+                    f"{self.path}: unknown service or library {name!r} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+
+    def pairs(
+        self, releases: tuple[str, ...] = (), services: tuple[str, ...] = ()
+    ) -> Iterator[tuple[Release, Service]]:
+        """Every (release, service) pair, optionally narrowed to some releases or services."""
+        for name in releases:
+            self.release(name)  # an unknown name is an error, not an empty matrix
+        all_services = {s.name for r in self.releases for s in r.services}
+        for name in services:
+            if name not in all_services:
+                raise ManifestError(f"{self.path}: unknown service {name!r}")
+        for release in self.releases:
+            if releases and release.name not in releases:
+                continue
+            for service in release.services:
+                if not services or service.name in services:
+                    yield release, service
+
+
+def load_manifest(path: Path | str = "releases.yaml", *, check_images: bool = True) -> Manifest:
+    """Load and validate releases.yaml (and, unless told not to, the images/ folder)."""
+    path = Path(path)
+    document = load_document(path)
+    manifest = _Parser(document).manifest()
+    if check_images:
+        _check_images(manifest, document)
+    return manifest
+
+
+class _Parser:
+    """Walks the plain values of a Document, checking each key as it goes."""
+
+    def __init__(self, document: Document) -> None:
+        self.doc = document
+
+    def manifest(self) -> Manifest:
+        top = self._mapping(self.doc.data, ())
+        self._keys(top, (), allowed=_TOP_LEVEL_KEYS, required={"services", "releases"})
+        defaults = self._mapping(top.get("defaults", {}), ("defaults",))
+        self._keys(defaults, ("defaults",), allowed=_DEFAULTS_KEYS)
+
+        services = self._mapping(top["services"], ("services",))
+        for name, entry in services.items():
+            path = ("services", name)
+            self._keys(self._mapping(entry, path), path, allowed=_SERVICE_KEYS, required={"repo"})
+            self._string(entry["repo"], (*path, "repo"))
+        libraries = self._mapping(top.get("libraries", {}), ("libraries",))
+        for name, entry in libraries.items():
+            path = ("libraries", name)
+            self._keys(self._mapping(entry, path), path, allowed=_LIBRARY_KEYS, required={"repo"})
+            self._string(entry["repo"], (*path, "repo"))
+
+        releases = self._mapping(top["releases"], ("releases",))
+        if not releases:
+            raise self.doc.error(("releases",), "expected at least one release")
+        return Manifest(
+            path=self.doc.file,
+            releases=tuple(
+                self._release(name, value, defaults, services, libraries)
+                for name, value in releases.items()
+            ),
+        )
+
+    def _release(
+        self,
+        name: str,
+        value: Any,
+        defaults: dict[str, Any],
+        services: dict[str, Any],
+        libraries: dict[str, Any],
+    ) -> Release:
+        path = ("releases", name)
+        entry = self._mapping(value, path)
+        self._keys(entry, path, allowed=_RELEASE_KEYS, required={"requirements", "services"})
+
+        req_path = (*path, "requirements")
+        requirements = self._mapping(entry["requirements"], req_path)
+        self._keys(requirements, req_path, allowed=_REQUIREMENTS_KEYS, required={"ref"})
+        repo = requirements.get("repo", defaults.get("requirements_repo"))
+        if repo is None:
+            raise self.doc.error(
+                (*req_path, "repo"),
+                "missing (give it here or as defaults.requirements_repo)",
+            )
+
+        release_services = self._mapping(entry["services"], (*path, "services"))
+        if not release_services:
+            raise self.doc.error((*path, "services"), "expected at least one service")
+        release_libraries = self._mapping(entry.get("libraries", {}), (*path, "libraries"))
+
+        return Release(
+            name=name,
+            requirements=Requirements(
+                repo=self._string(repo, (*req_path, "repo")),
+                ref=self._string(requirements["ref"], (*req_path, "ref"), REF_EXPECTED),
+            ),
+            base_image=self._setting(entry, defaults, "base_image", path),
+            registry=self._setting(entry, defaults, "registry", path),
+            services=tuple(
+                self._service(svc, value, services, (*path, "services", svc))
+                for svc, value in release_services.items()
+            ),
+            libraries=tuple(
+                self._library(lib, value, libraries, (*path, "libraries", lib))
+                for lib, value in release_libraries.items()
+            ),
+        )
+
+    def _service(self, name: str, value: Any, services: dict[str, Any], path: KeyPath) -> Service:
+        if name not in services:
+            known = ", ".join(services) or "none"
+            raise self.doc.error(path, f"unknown service (defined under services: {known})")
+        entry = self._mapping(value, path)
+        self._keys(entry, path, allowed=_RELEASE_SERVICE_KEYS, required={"ref"})
+        base = services[name]
+
+        def packages(key: str) -> tuple[str, ...]:
+            if key in entry:
+                return self._string_list(entry[key], (*path, key))
+            return self._string_list(base.get(key, []), ("services", name, key))
+
+        return Service(
+            name=name,
+            repo=base["repo"],
+            ref=self._string(entry["ref"], (*path, "ref"), REF_EXPECTED),
+            extras=packages("extras"),
+            pip_packages=packages("pip_packages"),
+            runtime_packages=packages("runtime_packages"),
+        )
+
+    def _library(self, name: str, value: Any, libraries: dict[str, Any], path: KeyPath) -> Library:
+        if name not in libraries:
+            known = ", ".join(libraries) or "none"
+            raise self.doc.error(path, f"unknown library (defined under libraries: {known})")
+        entry = self._mapping({} if value is None else value, path)
+        self._keys(entry, path, allowed=_RELEASE_LIBRARY_KEYS)
+        ref = entry.get("ref")
+        return Library(
+            name=name,
+            repo=libraries[name]["repo"],
+            ref=None if ref is None else self._string(ref, (*path, "ref"), REF_EXPECTED),
+        )
+
+    def _setting(self, entry: dict, defaults: dict, key: str, path: KeyPath) -> str:
+        if key in entry:
+            return self._string(entry[key], (*path, key))
+        if key in defaults:
+            return self._string(defaults[key], ("defaults", key))
+        raise self.doc.error((*path, key), f"missing (give it here or as defaults.{key})")
+
+    # -- checks on single values -------------------------------------------------
+
+    def _keys(
+        self,
+        entry: dict,
+        path: KeyPath,
+        *,
+        allowed: set[str],
+        required: frozenset[str] | set[str] = frozenset(),
+    ) -> None:
+        for key in entry:
+            if key not in allowed:
+                expected = ", ".join(sorted(allowed))
+                raise self.doc.error((*path, key), f"unknown key (expected one of: {expected})")
+        for key in sorted(required):
+            if key not in entry:
+                raise self.doc.error((*path, key), "missing")
+
+    def _mapping(self, value: Any, path: KeyPath) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.doc.error(path, f"expected a mapping, got {_kind(value)}")
+        return value
+
+    def _string(self, value: Any, path: KeyPath, expected: str = "expected a string") -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.doc.error(path, f"{expected}, got {_kind(value)}")
+        return value
+
+    def _string_list(self, value: Any, path: KeyPath) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise self.doc.error(path, f"expected a list of strings, got {_kind(value)}")
+        for i, item in enumerate(value):
+            self._string(item, (*path, str(i)))
+        return tuple(value)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str) and not value.strip():
+        return "an empty string"
+    return f"{value!r}"
+
+
+def _check_images(manifest: Manifest, document: Document) -> None:
+    """Every service has images/<service>/Dockerfile; every image folder has an entry."""
+    images = manifest.root / "images"
+    # Every defined service, used by a release or not, owns its image folder.
+    services = set(document.data["services"])
+    for name in sorted(services):
+        if not (images / name / "Dockerfile").is_file():
+            raise document.error(
+                ("services", name), f"no Dockerfile: expected images/{name}/Dockerfile"
+            )
+    for name in SHARED_IMAGES:
+        if not (images / name / "Dockerfile").is_file():
+            raise ManifestError(f"{images / name}: missing Dockerfile (a shared image)")
+    if images.is_dir():
+        for folder in sorted(p for p in images.iterdir() if p.is_dir()):
+            if folder.name not in services and folder.name not in SHARED_IMAGES:
+                raise ManifestError(
+                    f"{folder}: image folder has no entry in {manifest.path.name}"
+                    f" (add services.{folder.name} and use it in a release, or remove the folder)"
+                )

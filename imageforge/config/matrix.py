@@ -1,0 +1,62 @@
+"""The release x service matrix, as typed rows, a table for people and JSON for CI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from imageforge.config.manifest import Manifest
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One release x project pair; ``id`` names its nox session (``glance-2025.2``)."""
+
+    release: str
+    project: str
+    ref: str = ""
+    repo: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.project}-{self.release}"
+
+
+def matrix_rows(manifest: Manifest) -> list[MatrixRow]:
+    """One row per release and service, in releases.yaml order."""
+    return [
+        MatrixRow(release.name, service.name, service.ref, service.repo)
+        for release, service in manifest.pairs()
+    ]
+
+
+def project_rows(manifest: Manifest) -> list[MatrixRow]:
+    """One row per release and patchable project: its services, then its patched libraries."""
+    return [
+        MatrixRow(release.name, name)
+        for release in manifest.releases
+        for name in [*(s.name for s in release.services), *(lib.name for lib in release.libraries)]
+    ]
+
+
+def matrix_json(manifest: Manifest) -> str:
+    """The shape GitHub Actions' ``strategy.matrix: fromJSON(...)`` takes."""
+    rows = [
+        {"release": row.release, "service": row.project, "ref": row.ref}
+        for row in matrix_rows(manifest)
+    ]
+    return json.dumps({"include": rows}, indent=2)
+
+
+def matrix_table(manifest: Manifest) -> str:
+    rows = [["RELEASE", "SERVICE", "REF", "REPOSITORY"]]
+    rows += [[r.release, r.project, r.ref, r.repo] for r in matrix_rows(manifest)]
+    return format_table(rows)
+
+
+def format_table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )

@@ -1,0 +1,1 @@
+"""The release's constraints: upstream's upper-constraints with the overrides applied."""

@@ -1,0 +1,1 @@
+"""Doors to the outside: processes (git, docker, others) and the file system."""

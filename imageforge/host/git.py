@@ -1,0 +1,72 @@
+"""The one way the forge calls git.
+
+Every git command goes through ``run``: the same environment everywhere (no
+prompts, no user or system hooks interfering with output formats), and a
+failure becomes a GitError carrying git's own last words. Tests can record
+the commands through ``COMMAND_LOG``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from imageforge.host import process
+from imageforge.host.process import last_words
+
+__all__ = ["COMMAND_LOG", "GitError", "is_full_sha", "last_words", "run", "text", "text_raw"]
+
+# Appended to by run() when not None; tests use it to see which commands ran.
+COMMAND_LOG: list[list[str]] | None = None
+
+FULL_SHA_LENGTH = 40
+
+# Never wait on a password prompt: an unreachable or private remote must
+# fail, not hang a CI job. LC_ALL=C: messages are parsed.
+_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
+
+
+class GitError(process.ProcessError):
+    """A git command failed; the message carries git's own explanation."""
+
+
+def run(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    git_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: bytes | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git ARGS`` and return the completed process (stdout as bytes)."""
+    command = ["git"]
+    if git_dir is not None:
+        command += ["--git-dir", str(git_dir)]
+    command += list(args)
+    if COMMAND_LOG is not None:
+        COMMAND_LOG.append(command)
+    proc = process.run(command, cwd=cwd, env={**_ENV, **(env or {})}, input=input, check=False)
+    if check and proc.returncode != 0:
+        stderr = proc.stderr.decode(errors="replace")
+        raise GitError(f"git {args[0]} failed: {last_words(stderr)}", stderr)
+    return proc
+
+
+def text(args: Sequence[str], **kwargs) -> str:
+    """``run`` returning stdout as stripped text."""
+    return run(args, **kwargs).stdout.decode(errors="replace").strip()
+
+
+def text_raw(args: Sequence[str], **kwargs) -> str:
+    """``run`` returning stdout as text exactly as git printed it."""
+    return run(args, **kwargs).stdout.decode()
+
+
+def is_full_sha(ref: str) -> bool:
+    return len(ref) == FULL_SHA_LENGTH and all(c in "0123456789abcdef" for c in ref.lower())
+
+
+def looks_like_abbreviated_sha(ref: str) -> bool:
+    return 4 <= len(ref) < FULL_SHA_LENGTH and all(c in "0123456789abcdef" for c in ref.lower())

@@ -1,0 +1,101 @@
+"""Edit a series as commits (the gbp pq / devtool model), then export it back.
+
+``edit`` makes a work tree under build/work/ whose branch holds the current
+ref plus one commit per patch. The maintainer amends, reorders, adds or drops
+commits there with plain git. ``export`` writes base..HEAD back as the series:
+a commit that is still the original keeps its file, an amended commit (same
+subject) keeps its file name, a new commit gets the next number, and patches
+whose commit is gone are dropped. Output is as stable as refresh's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from imageforge.context import Forge
+from imageforge.errors import ForgeError
+from imageforge.host import git
+from imageforge.maintain import worktree
+from imageforge.maintain.write import SeriesChanges, format_patches, write_series
+from imageforge.patches.series import load_series
+from imageforge.upstream.projects import pinned
+
+STATE_FILE = "forge-edit.json"
+
+
+def edit_dir(build_dir: Path, project: str, release: str) -> Path:
+    return build_dir / "work" / f"edit-{project}-{release}"
+
+
+def edit(forge: Forge, project: str, release: str) -> Path:
+    """Create the work tree with the series as commits; return its path."""
+    forge.manifest.require_projects((release,), (project,))
+    work = edit_dir(forge.build_dir, project, release)
+    if (work / ".git" / STATE_FILE).is_file():
+        raise ForgeError(
+            f"{work} already holds an edit of {project} ({release}); export it, or delete the folder"
+        )
+    folder = forge.root / "patches" / project / release
+    series = load_series(folder, project, release) if folder.is_dir() else None
+    target = pinned(forge, release, project)
+    base = target.commit
+    target.prefetch()
+    worktree.create(work, target)
+    patches = series.patches if series else ()
+    commits = worktree.import_series(work, base, patches, target.ref, branch="patches")
+    state = {
+        "base": base,
+        "folder": str(folder),
+        # Patches already upstream have no commit: the export drops them.
+        "originals": {c: p.name for c, p in zip(commits, patches, strict=True) if c},
+    }
+    (work / ".git" / STATE_FILE).write_text(json.dumps(state, indent=2))
+    forge.log(
+        f"{project} ({release}): {len(commits)} patches as commits on {target.ref} in {work}\n"
+        f"  edit with git there (commit --amend, rebase -i, new commits), then:\n"
+        f"  inv patches.export -s {project} -r {release}"
+    )
+    return work
+
+
+def export(forge: Forge, project: str, release: str, *, dry_run: bool = False) -> SeriesChanges:
+    """Write the edit branch back to patches/<project>/<release>/."""
+    forge.manifest.require_projects((release,), (project,))
+    work = edit_dir(forge.build_dir, project, release)
+    state_file = work / ".git" / STATE_FILE
+    if not state_file.is_file():
+        raise ForgeError(f"no edit of {project} ({release}) in {work}: run inv patches.edit first")
+    state = json.loads(state_file.read_text())
+    if git.text(["status", "--porcelain", "--untracked-files=no"], cwd=work):
+        raise ForgeError(f"{work} has uncommitted changes: commit them (or stash) before exporting")
+    originals: dict[str, str] = state["originals"]
+    by_subject = {_subject(work, commit): name for commit, name in originals.items()}
+    listed = git.text(["log", "--reverse", "--format=%H%x00%s", f"{state['base']}..HEAD"], cwd=work)
+    names: list[str | None] = []
+    for line in listed.splitlines():
+        commit, subject = line.split("\0", 1)
+        name = originals.get(commit) or by_subject.get(subject)
+        names.append(name if name not in names else None)
+    texts = format_patches(work, state["base"])
+    kept = {n for n in names if n}
+    dropped = [
+        (n, "its commit is gone from the edit branch") for n in originals.values() if n not in kept
+    ]
+    changes = write_series(Path(state["folder"]), texts, names, dropped, dry_run=dry_run)
+    if not dry_run:
+        head = git.text(["log", "--reverse", "--format=%H", f"{state['base']}..HEAD"], cwd=work)
+        final = [n for n in _series_names(Path(state["folder"]))]
+        state["originals"] = dict(zip(head.split(), final, strict=True))
+        state_file.write_text(json.dumps(state, indent=2))
+    verb = "would change" if dry_run else "changed"
+    forge.log(f"{project} ({release}) exported from {work}: {verb}: {changes.summary()}")
+    return changes
+
+
+def _subject(work: Path, commit: str) -> str:
+    return git.text(["log", "-1", "--format=%s", commit], cwd=work)
+
+
+def _series_names(folder: Path) -> list[str]:
+    return [p.name for p in load_series(folder, folder.parent.name, folder.name).patches]

@@ -1,0 +1,1 @@
+"""Patch series: on disk, linted, checked without a checkout, applied into exports."""

@@ -1,0 +1,149 @@
+"""Decide, without a checkout, whether each patch of a series applies to a commit.
+
+The target tree is read into a temporary index (GIT_INDEX_FILE) and the series
+is applied to that index in order with ``git apply --cached``; new blobs go to
+a temporary object directory that borrows the mirror's objects, so neither the
+user's files nor the mirror change. A patch that does not apply but
+reverse-applies has landed upstream. A conflict names the file and the hunk.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from unidiff import PatchSet
+from unidiff.errors import UnidiffParseError
+
+from imageforge.errors import ForgeError
+from imageforge.host import git
+
+
+class PatchStatus(enum.Enum):
+    """The fate of one patch on one commit."""
+
+    APPLIES = "applies"
+    UPSTREAM = "already upstream"  # it reverse-applies: the change is in the tree
+    CONFLICTS = "conflicts"
+
+
+APPLIES, UPSTREAM, CONFLICTS = PatchStatus.APPLIES, PatchStatus.UPSTREAM, PatchStatus.CONFLICTS
+
+_FAILED_AT = re.compile(r"^error: patch failed: (.+):(\d+)$", re.MULTILINE)
+_NOT_IN_INDEX = re.compile(r"^error: (.+): does not exist in index$", re.MULTILINE)
+
+
+class PatchError(ForgeError):
+    """A patch of a series does not apply."""
+
+
+@dataclass(frozen=True)
+class PatchResult:
+    patch: Path
+    status: PatchStatus
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status != CONFLICTS
+
+    def describe(self) -> str:
+        return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
+
+
+@contextmanager
+def scratch_index(git_dir: Path, commit: str) -> Iterator[dict[str, str]]:
+    """Environment for git commands on a throwaway index holding ``commit``'s tree.
+
+    New objects go to a scratch object directory that borrows the mirror's
+    objects, so nothing in the mirror changes.
+    """
+    with tempfile.TemporaryDirectory(prefix="forge-index-") as scratch:
+        objects = Path(scratch) / "objects"
+        objects.mkdir()
+        env = {
+            "GIT_INDEX_FILE": str(Path(scratch) / "index"),
+            "GIT_OBJECT_DIRECTORY": str(objects),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str((git_dir / "objects").resolve()),
+        }
+        git.run(["read-tree", commit], git_dir=git_dir, env=env)
+        yield env
+
+
+def check_series(git_dir: Path, commit: str, patches: tuple[Path, ...]) -> list[PatchResult]:
+    """Apply ``patches`` in order to ``commit``'s tree in a scratch index; one result per patch."""
+    with scratch_index(git_dir, commit) as env:
+        return [_check_one(git_dir, env, patch) for patch in patches]
+
+
+def apply_series(
+    git_dir: Path, commit: str, patches: tuple[Path, ...], tree: Path
+) -> list[PatchResult]:
+    """Write ``commit``'s tree with ``patches`` applied into the empty folder ``tree``.
+
+    Patches already upstream are skipped; any conflict raises PatchError before
+    a single file is written.
+    """
+    with scratch_index(git_dir, commit) as env:
+        results = [_check_one(git_dir, env, patch) for patch in patches]
+        conflicts = [r for r in results if not r.ok]
+        if conflicts:
+            raise PatchError(
+                "; ".join(f"{r.patch.name} does not apply: {r.detail}" for r in conflicts)
+            )
+        git.run(
+            ["checkout-index", "--all", "--force"],
+            git_dir=git_dir,
+            env={**env, "GIT_WORK_TREE": str(tree)},
+        )
+        return results
+
+
+def _check_one(git_dir: Path, env: dict[str, str], patch: Path) -> PatchResult:
+    # Fixed options so user config (apply.whitespace, diff.noprefix) cannot change the verdict.
+    apply = ["-c", "apply.whitespace=nowarn", "apply", "--cached", "-p1"]
+    # git apply is all-or-nothing, so applying straight away needs no separate --check.
+    forward = git.run([*apply, str(patch.resolve())], git_dir=git_dir, env=env, check=False)
+    if forward.returncode == 0:
+        return PatchResult(patch, APPLIES)
+    reverse = git.run(
+        [*apply, "--check", "--reverse", str(patch.resolve())],
+        git_dir=git_dir,
+        env=env,
+        check=False,
+    )
+    if reverse.returncode == 0:
+        return PatchResult(patch, UPSTREAM, "reverse-applies: the change is already in the tree")
+    return PatchResult(patch, CONFLICTS, _explain(patch, forward.stderr.decode(errors="replace")))
+
+
+def _explain(patch: Path, stderr: str) -> str:
+    """Which file and hunk failed, in the words a maintainer looks for."""
+    failed = _FAILED_AT.search(stderr)
+    if failed:
+        path, line = failed.group(1), int(failed.group(2))
+        hunk = _hunk_number(patch, path, line)
+        where = f"hunk #{hunk} (@@ -{line} @@)" if hunk else f"the hunk at line {line}"
+        return f"{path}: {where} does not apply"
+    missing = _NOT_IN_INDEX.search(stderr)
+    if missing:
+        return f"{missing.group(1)}: the file does not exist in the tree"
+    return git.last_words(stderr)
+
+
+def _hunk_number(patch: Path, path: str, line: int) -> int | None:
+    try:
+        patch_set = PatchSet(patch.read_text(encoding="utf-8", errors="replace"))
+    except UnidiffParseError:
+        return None
+    for patched_file in patch_set:
+        if patched_file.path == path:
+            for number, hunk in enumerate(patched_file, start=1):
+                if hunk.source_start == line:
+                    return number
+    return None

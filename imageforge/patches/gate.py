@@ -1,0 +1,64 @@
+"""The patch gate: series checked against pinned commits, without a checkout.
+
+``check_at`` is the one check: the gate (every series at its pinned ref) and
+``inv bump`` (a series at a new ref) both use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from imageforge.config.matrix import format_table
+from imageforge.context import Forge
+from imageforge.patches.apply import PatchResult, check_series
+from imageforge.patches.lint import require_clean, touched_paths
+from imageforge.patches.series import Series, select
+from imageforge.upstream.pinned import Pinned
+from imageforge.upstream.projects import pinned
+
+
+@dataclass(frozen=True)
+class SeriesReport:
+    series: Series
+    ref: str
+    commit: str
+    results: tuple[PatchResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.results)
+
+
+def check_at(target: Pinned, series: Series) -> SeriesReport:
+    """Apply ``series`` in order to ``target``'s tree in a scratch index."""
+    target.prefetch(touched_paths(series.patches))
+    results = check_series(target.git_dir, target.commit, series.patches)
+    return SeriesReport(series, target.ref, target.commit, tuple(results))
+
+
+def check_patches(
+    forge: Forge, *, releases: tuple[str, ...] = (), projects: tuple[str, ...] = ()
+) -> list[SeriesReport]:
+    """Every selected series checked at its pinned ref (linted first)."""
+    selected = select(forge.manifest, releases, projects)
+    # Damaged or hostile patch files are refused before git sees them.
+    require_clean(selected)
+    return [check_at(pinned(forge, series.release, series.project), series) for series in selected]
+
+
+def report_table(reports: list[SeriesReport]) -> str:
+    rows = [["RELEASE", "PROJECT", "REF", "PATCH", "RESULT"]]
+    for report in reports:
+        for result in report.results:
+            rows.append(
+                [
+                    report.series.release,
+                    report.series.project,
+                    report.ref,
+                    result.patch.name,
+                    result.describe(),
+                ]
+            )
+    if len(rows) == 1:
+        return "no patch series found under patches/ for this selection"
+    return format_table(rows)

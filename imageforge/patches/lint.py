@@ -1,0 +1,86 @@
+"""Lint patch files before anything applies them.
+
+Each problem is one line naming the patch file (and the file inside it):
+malformed or truncated hunks, CRLF damage, paths outside the tree, and binary
+changes that cannot be applied because they lack their content or full index.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from unidiff import PatchSet
+from unidiff.errors import UnidiffParseError
+
+from imageforge.errors import ForgeError
+from imageforge.patches.series import Series
+
+_DIFF_HEADER = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
+_PATH_LINE = re.compile(r"^(?:---|\+\+\+) (\S+)", re.MULTILINE)
+_FULL_INDEX = re.compile(r"^index [0-9a-f]{40}\.\.[0-9a-f]{40}", re.MULTILINE)
+
+
+class PatchLintError(ForgeError):
+    """One or more patch files are damaged or unsafe."""
+
+
+def lint_patch(patch: Path) -> list[str]:
+    """The problems of one patch file, each naming the file; empty when it is sound."""
+    raw = patch.read_bytes()
+    text = raw.decode("utf-8", errors="replace")
+    problems: list[str] = []
+    if b"\r\n" in raw:
+        problems.append(f"{patch}: CRLF line endings (damaged by an editor or mail client?)")
+    if not _DIFF_HEADER.search(text) and "\n--- " not in text:
+        return [*problems, f"{patch}: no diff in the file"]
+    for path in _paths(text):
+        if path.startswith("/") or ".." in Path(path).parts:
+            problems.append(f"{patch}: {path}: path outside the source tree")
+    for section in re.split(r"(?=^diff --git )", text, flags=re.MULTILINE):
+        header = _DIFF_HEADER.match(section)
+        if not header:
+            continue
+        name = header.group(2)
+        if re.search(r"^Binary files .* differ$", section, re.MULTILINE):
+            problems.append(
+                f"{patch}: {name}: binary change without its content (regenerate with --binary)"
+            )
+        elif "GIT binary patch" in section and not _FULL_INDEX.search(section):
+            problems.append(
+                f"{patch}: {name}: binary patch without a full index (use --full-index)"
+            )
+    try:
+        PatchSet(text.replace("\r\n", "\n"))
+    except UnidiffParseError as err:
+        problems.append(f"{patch}: malformed or truncated hunk: {err}")
+    return problems
+
+
+def lint_series(series: Series) -> list[str]:
+    return [problem for patch in series.patches for problem in lint_patch(patch)]
+
+
+def require_clean(series_list: list[Series]) -> None:
+    problems = [problem for series in series_list for problem in lint_series(series)]
+    if problems:
+        raise PatchLintError("; ".join(problems))
+
+
+def _paths(text: str) -> list[str]:
+    paths = []
+    for match in _DIFF_HEADER.finditer(text):
+        paths += [match.group(1), match.group(2)]
+    for match in _PATH_LINE.finditer(text):
+        value = match.group(1)
+        if value != "/dev/null":
+            paths.append(value[2:] if value[:2] in ("a/", "b/") else value)
+    return paths
+
+
+def touched_paths(patches: tuple[Path, ...]) -> list[str]:
+    """Every path a series reads or writes (for fetching just those blobs)."""
+    paths: set[str] = set()
+    for patch in patches:
+        paths.update(_paths(patch.read_text(encoding="utf-8", errors="replace")))
+    return sorted(paths)

@@ -1,0 +1,112 @@
+"""Patch series on disk: ``patches/<project>/<release>/series`` and its patch files.
+
+The ``series`` file gives the order explicitly, one patch file name a line
+(``#`` starts a comment), never a filesystem glob. Every patch file must be
+listed, every listed file must exist, and no two may share a number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from imageforge.config.manifest import Manifest
+from imageforge.errors import ForgeError
+
+SERIES_FILE = "series"
+_NUMBER = re.compile(r"^(\d+)-")
+
+
+class SeriesError(ForgeError):
+    """A series file and the patch files beside it disagree."""
+
+
+@dataclass(frozen=True)
+class Series:
+    project: str
+    release: str
+    folder: Path
+    patches: tuple[Path, ...]
+
+    @property
+    def digest(self) -> str:
+        """sha256 over the patches' names and contents, in order: changes when any patch does."""
+        h = hashlib.sha256()
+        for patch in self.patches:
+            h.update(patch.name.encode() + b"\0" + patch.read_bytes() + b"\0")
+        return h.hexdigest()
+
+
+def load_series(folder: Path, project: str, release: str) -> Series:
+    series_file = folder / SERIES_FILE
+    if not series_file.is_file():
+        raise SeriesError(f"{folder}: no {SERIES_FILE} file giving the order of the patches")
+    names: list[str] = []
+    for number, raw in enumerate(series_file.read_text(encoding="utf-8").splitlines(), start=1):
+        name = raw.split("#", 1)[0].strip()
+        if not name:
+            continue
+        if "/" in name or name == SERIES_FILE or not (folder / name).is_file():
+            raise SeriesError(f"{series_file}:{number}: {name}: no such patch file in {folder}")
+        if name in names:
+            raise SeriesError(f"{series_file}:{number}: {name} is listed twice")
+        names.append(name)
+    on_disk = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != SERIES_FILE)
+    for name in on_disk:
+        if name not in names:
+            raise SeriesError(f"{folder / name}: not listed in {series_file}")
+    numbers: dict[str, str] = {}
+    for name in names:
+        match = _NUMBER.match(name)
+        if match:
+            key = str(int(match.group(1)))
+            if key in numbers:
+                raise SeriesError(f"{folder / name}: numbered like {numbers[key]}")
+            numbers[key] = name
+    return Series(project, release, folder, tuple(folder / n for n in names))
+
+
+def discover(manifest: Manifest) -> list[Series]:
+    """Every series under patches/, checked against releases.yaml."""
+    root = manifest.root / "patches"
+    if not root.is_dir():
+        return []
+    found = []
+    for project_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        for release_dir in sorted(p for p in project_dir.iterdir() if p.is_dir()):
+            release = manifest.release_or_none(release_dir.name)
+            if release is None:
+                raise SeriesError(
+                    f"{release_dir}: release {release_dir.name} is not in releases.yaml"
+                )
+            projects = {s.name for s in release.services} | {lib.name for lib in release.libraries}
+            if project_dir.name not in projects:
+                raise SeriesError(
+                    f"{release_dir}: {project_dir.name} is not a service or library of release "
+                    f"{release.name} in releases.yaml"
+                )
+            found.append(load_series(release_dir, project_dir.name, release.name))
+    return found
+
+
+def series_for(manifest: Manifest, project: str, release: str) -> Series | None:
+    """The series of ``project`` in ``release``, or None when it carries no patches."""
+    folder = manifest.root / "patches" / project / release
+    if not folder.is_dir():
+        return None
+    return load_series(folder, project, release)
+
+
+def select(
+    manifest: Manifest, releases: tuple[str, ...] = (), projects: tuple[str, ...] = ()
+) -> list[Series]:
+    """The series of the named releases and projects (all when none named); unknown names fail."""
+    manifest.require_projects(releases, projects)
+    return [
+        series
+        for series in discover(manifest)
+        if (not releases or series.release in releases)
+        and (not projects or series.project in projects)
+    ]

@@ -1,0 +1,1 @@
+"""Upstream sources: bare mirrors per URL, refs resolved to commits, pbr versions."""

@@ -1,0 +1,83 @@
+"""One handle for "a project at its pinned ref": where it comes from, its mirror, its commit.
+
+Every stage that reads an upstream tree (the patch gate, exports, refresh,
+edit, bump, constraints) starts from a ``Pinned``; the mirror policy
+(offline, blobless, prefetching just what is read) lives here once, and a
+ref is resolved once per command (the context's memo), so a branch is
+fetched once, not by every stage that looks at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from imageforge.context import Forge
+from imageforge.errors import ForgeError
+from imageforge.host import git
+from imageforge.upstream.mirrors import Mirror, OfflineError, RefError, mirror_for
+from imageforge.upstream.versions import pbr_version
+
+
+@dataclass(frozen=True)
+class Pinned:
+    project: str
+    release: str
+    repo: str
+    ref: str
+    mirror: Mirror
+    commit: str
+
+    @property
+    def name(self) -> str:
+        """``glance (2025.2)``: how messages name it."""
+        return f"{self.project} ({self.release})"
+
+    @property
+    def git_dir(self) -> Path:
+        return self.mirror.path
+
+    def prefetch(self, paths: Iterable[str] | None = None) -> None:
+        """Make the blobs of ``paths`` (None: the whole tree) present; offline, fail if absent."""
+        try:
+            if paths is None:
+                self.mirror.prefetch_blobs(self.commit)
+            else:
+                self.mirror.prefetch_paths(self.commit, sorted(set(paths)))
+        except RefError as err:
+            raise type(err)(f"{self.name}: {err}") from err
+
+    def show(self, path: str) -> str:
+        """The text of ``path`` at the pinned commit."""
+        self.prefetch([path])
+        return git.text_raw(["show", f"{self.commit}:{path}"], git_dir=self.git_dir)
+
+    def version(self) -> str:
+        """The version pbr computes for the pinned commit."""
+        return pbr_version(self.git_dir, self.commit)
+
+    def committed(self) -> str:
+        """The commit's date (ISO 8601)."""
+        return git.text(["show", "-s", "--format=%cI", self.commit], git_dir=self.git_dir)
+
+
+def mirror(forge: Forge, repo: str) -> Mirror:
+    """The mirror of ``repo`` under the forge's cache, with its offline and blobless policy."""
+    return mirror_for(repo, forge.cache, blobless=not forge.full_mirrors, offline=forge.offline)
+
+
+def pin(forge: Forge, project: str, release: str, repo: str, ref: str) -> Pinned:
+    """``project`` of ``release`` at ``ref``; an error names the project, release, repo and ref."""
+    handle = mirror(forge, repo)
+    key = ("resolved", repo, ref, forge.offline)
+    commit = forge.memo.get(key)
+    if commit is None:
+        try:
+            commit = handle.resolve(ref)
+        except OfflineError as err:
+            raise OfflineError(f"{project} ({release}): {repo} at {ref!r}: {err}") from err
+        except ForgeError as err:
+            raise RefError(f"{project} ({release}): {repo} at {ref!r}: {err}") from err
+        forge.memo[key] = commit
+    return Pinned(project, release, repo, ref, handle, commit)

@@ -1,0 +1,69 @@
+"""Where each project of a release comes from: a service, a patched library, or requirements.
+
+A library without an explicit ref is taken at the version the release's
+constraints pin, by its tag (OpenStack libraries tag every release); that
+needs upper-constraints.txt, which is read once per release and command.
+"""
+
+from __future__ import annotations
+
+from imageforge.config.overrides import (
+    ConstraintsError,
+    apply_overrides,
+    overrides_path,
+    parse_overrides,
+    pinned_version,
+)
+from imageforge.context import Forge
+from imageforge.errors import ForgeError
+from imageforge.host import git
+from imageforge.upstream.pinned import Pinned, pin
+
+UPPER_CONSTRAINTS = "upper-constraints.txt"
+REQUIREMENTS = "requirements"
+
+
+def pinned(forge: Forge, release_name: str, project: str, ref: str | None = None) -> Pinned:
+    """``project`` (a service or library of the release) at its pinned ref, or at ``ref``."""
+    release = forge.manifest.release(release_name)
+    for service in release.services:
+        if service.name == project:
+            return pin(forge, project, release.name, service.repo, ref or service.ref)
+    for library in release.libraries:
+        if library.name == project:
+            chosen = ref or library.ref or _constraints_pin(forge, release.name, library.name)
+            return pin(forge, project, release.name, library.repo, chosen)
+    raise ForgeError(
+        f"{project} is neither a service nor a library of release {release.name} "
+        f"in {forge.manifest.path}"
+    )
+
+
+def requirements(forge: Forge, release_name: str) -> Pinned:
+    """openstack/requirements at the release's requirements ref."""
+    release = forge.manifest.release(release_name)
+    return pin(
+        forge, REQUIREMENTS, release.name, release.requirements.repo, release.requirements.ref
+    )
+
+
+def upper_constraints(forge: Forge, release_name: str) -> tuple[Pinned, str]:
+    """The release's requirements handle and its upper-constraints.txt text (read once)."""
+    key = ("upper-constraints", release_name)
+    if key not in forge.memo:
+        handle = requirements(forge, release_name)
+        try:
+            text = handle.show(UPPER_CONSTRAINTS)
+        except git.GitError as err:
+            raise ConstraintsError(
+                f"requirements ({release_name}): {handle.repo} at {handle.ref!r} "
+                f"has no {UPPER_CONSTRAINTS}"
+            ) from err
+        forge.memo[key] = (handle, text)
+    return forge.memo[key]
+
+
+def _constraints_pin(forge: Forge, release: str, name: str) -> str:
+    _, upstream = upper_constraints(forge, release)
+    lines, _ = apply_overrides(upstream, parse_overrides(overrides_path(forge.root, release)))
+    return pinned_version(lines, name, release)

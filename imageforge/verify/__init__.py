@@ -1,0 +1,1 @@
+"""Checks and records of built images: smoke and policy checks, the SBOM."""

@@ -1,0 +1,58 @@
+"""Checks and records of a service's current image: smoke checks and SBOM.
+
+Both take the image a build of the service would produce now (the tags are
+computed from the prepared inputs), building it first when asked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imageforge.build.image import BuildOptions, build_service, service_image
+from imageforge.build.inputs import BuildInputs
+from imageforge.context import Forge
+from imageforge.errors import ForgeError
+from imageforge.host import docker
+from imageforge.verify import sbom, smoke
+
+
+def smoke_service(
+    forge: Forge, release: str, service: str, options: BuildOptions, *, build: bool = False
+) -> bool:
+    """Run the service's smoke.yaml and the policy checks; print the table; True if all pass."""
+    if build:
+        build_service(forge, release, service, options)
+    image, inputs = service_image(forge.quiet(), release, service, options)
+    checks_file = forge.root / "images" / service / "smoke.yaml"
+    checks = smoke.load_checks(checks_file) if checks_file.is_file() else []
+    results = smoke.smoke_image(
+        image, inputs.service.version, checks, inputs.exports, inputs.constraints.path
+    )
+    forge.log(smoke.report(image, results))
+    return all(r.ok for r in results)
+
+
+def write_sbom(
+    forge: Forge, release: str, image: str, inputs: BuildInputs, *, pushed: bool = False
+) -> Path:
+    """The SBOM of ``image`` under build/sbom/ (a pushed image is pulled back to be read)."""
+    if pushed:
+        docker.run(["pull", "--quiet", image])
+    elif not docker.image_exists(image):
+        raise ForgeError(f"image {image} is not here: build it first (inv build)")
+    return sbom.sbom_for_image(
+        image,
+        release,
+        inputs.service,
+        list(inputs.libraries),
+        inputs.constraints,
+        forge.root / "patches",
+        forge.build_dir / "sbom",
+        pushed=pushed,
+        log=forge.log,
+    )
+
+
+def sbom_service(forge: Forge, release: str, service: str, options: BuildOptions) -> Path:
+    image, inputs = service_image(forge.quiet(), release, service, options)
+    return write_sbom(forge, release, image, inputs)

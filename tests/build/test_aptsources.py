@@ -1,0 +1,59 @@
+"""Finding the host's Debian mirror in its apt configuration."""
+
+from __future__ import annotations
+
+import pytest
+
+from imageforge.build.aptsources import host_debian_mirror
+from imageforge.context import from_environment
+from imageforge.errors import ForgeError
+from tests.support.projects import VALID, write_project
+
+
+def apt_dir(tmp_path, sources=None, one_line=None):
+    (tmp_path / "sources.list.d").mkdir(parents=True)
+    if sources is not None:
+        (tmp_path / "sources.list.d" / "debian.sources").write_text(sources)
+    if one_line is not None:
+        (tmp_path / "sources.list").write_text(one_line)
+    return tmp_path
+
+
+def test_deb822_stanza_for_the_suite(tmp_path):
+    sources = (
+        "Types: deb\nURIs: http://security.mirror.test/debian-security\n"
+        "Suites: bookworm-security\nComponents: main\n\n"
+        "# a comment\nTypes: deb deb-src\nURIs: http://mirror.test/debian\n"
+        "Suites: bookworm bookworm-updates\nComponents: main\n"
+    )
+    assert host_debian_mirror("bookworm", apt_dir(tmp_path, sources)) == "http://mirror.test/debian"
+
+
+def test_disabled_stanza_is_skipped(tmp_path):
+    sources = (
+        "Enabled: no\nTypes: deb\nURIs: http://off.test/debian\nSuites: bookworm\n\n"
+        "Types: deb\nURIs: http://on.test/debian\nSuites: bookworm\n"
+    )
+    assert host_debian_mirror("bookworm", apt_dir(tmp_path, sources)) == "http://on.test/debian"
+
+
+def test_one_line_format_with_options(tmp_path):
+    text = "# deb http://old.test/debian bookworm main\ndeb [arch=amd64 signed-by=/k.gpg] http://mirror.test/debian bookworm main\n"
+    assert (
+        host_debian_mirror("bookworm", apt_dir(tmp_path, one_line=text))
+        == "http://mirror.test/debian"
+    )
+
+
+def test_environment_override_wins(tmp_path):
+    environ = {"FORGE_APT_MIRROR": "http://override.test/debian"}
+    override = from_environment(write_project(tmp_path, VALID), environ).apt_mirror
+    assert override == "http://override.test/debian"
+    assert host_debian_mirror("bookworm", apt_dir(tmp_path), override) == override
+
+
+def test_no_source_for_the_suite_is_a_clear_error(tmp_path):
+    with pytest.raises(ForgeError, match="no apt source for Debian trixie"):
+        host_debian_mirror(
+            "trixie", apt_dir(tmp_path, "Types: deb\nURIs: http://m.test/d\nSuites: bookworm\n")
+        )

@@ -1,0 +1,37 @@
+"""The locally bootstrapped base image: created once, reused, and really runnable."""
+
+from __future__ import annotations
+
+import pytest
+
+from imageforge.build.baseimage import INPUTS_LABEL, BaseImageSpec, default_spec, ensure_base_image
+from imageforge.context import cache_dir
+from imageforge.host import docker
+
+pytestmark = pytest.mark.docker
+
+
+def test_a_container_starts_from_the_local_base_image(base_image):
+    result = docker.run(
+        ["run", "--rm", base_image, "sh", "-c", ". /etc/os-release; echo $ID $VERSION_ID"]
+    )
+    assert result.stdout.strip() == "debian 12"
+
+
+def test_second_run_reuses_the_image(base_image):
+    lines: list[str] = []
+    assert ensure_base_image(default_spec(), cache_dir(), log=lines.append) is False
+    assert lines == [f"{base_image}: up to date (bookworm, inputs {default_spec().inputs_digest})"]
+
+
+def test_a_lost_image_is_reimported_from_the_cached_rootfs(base_image):
+    # Same inputs under another name: the cached tarball is imported, no debootstrap.
+    spec = BaseImageSpec(mirror=default_spec().mirror, tag="imageforge-test/debian:reimport")
+    docker.run(["image", "rm", "--force", spec.tag], check=False)
+    lines: list[str] = []
+    try:
+        assert ensure_base_image(spec, cache_dir(), log=lines.append) is True
+        assert "importing the cached root file system" in lines[0]
+        assert docker.image_label(spec.tag, INPUTS_LABEL) == spec.inputs_digest
+    finally:
+        docker.run(["image", "rm", "--force", spec.tag], check=False)

@@ -1,0 +1,256 @@
+"""End to end: a real image of a tiny pbr service, built with the real Docker engine.
+
+One build of a synthetic service (a local git repo, one patch, a constraints
+file pinning a dependency below its latest release) on the locally
+bootstrapped base image, then checks on the running image and its layers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import tarfile
+
+import pytest
+
+from imageforge.build.image import BuildOptions, build_service
+from imageforge.errors import ForgeError
+from imageforge.host import docker
+from tests.support.projects import make_forge
+from tests.support.synthetic import REGISTRY, SIX_PINNED, run_in
+
+pytestmark = pytest.mark.docker
+
+
+def test_tags_and_labels_are_computed(built):
+    result, _, _, _ = built
+    names = [tag.split(":", 1)[1] for tag in result.tags]
+    assert names[:3] == ["1.0.2", "1.0.2-p1", "stable-2025.2"]
+    labels = json.loads(
+        docker.run(
+            ["image", "inspect", "--format", "{{json .Config.Labels}}", result.reference]
+        ).stdout
+    )
+    assert labels["org.opencontainers.image.version"] == "1.0.2"
+    assert labels["org.opencontainers.image.revision"] == result.inputs.service.commit
+    assert labels["org.opencontainers.image.created"] == "2025-01-01T00:00:00+00:00"
+    assert labels["org.imageforge.patches"] == "1"
+    assert labels["org.imageforge.patch-series-digest"] == result.inputs.service.series_digest
+    assert labels["org.imageforge.constraints-digest"] == result.inputs.constraints.digest
+
+
+def test_installed_version_is_the_tag(built):
+    result, *_ = built
+    assert run_in(result.reference, "demo-manage", "--version") == "1.0.2"
+
+
+def test_the_patch_is_in_the_installed_code(built):
+    result, *_ = built
+    assert (
+        run_in(
+            result.reference, "python3", "-c", "from demo.greeting import greet; print(greet('x'))"
+        )
+        == "patched, x"
+    )
+
+
+def test_the_dependency_is_at_the_pinned_version(built):
+    result, *_ = built
+    version = run_in(
+        result.reference, "python3", "-c", "import importlib.metadata as m; print(m.version('six'))"
+    )
+    assert version == SIX_PINNED
+
+
+def test_runs_as_42424_without_build_tools(built):
+    result, *_ = built
+    assert run_in(result.reference, "id", "-u") == "42424"
+    assert run_in(result.reference, "id", "-g") == "42424"
+    found = run_in(
+        result.reference, "sh", "-c", "for t in gcc cc git uv make; do command -v $t; done; true"
+    )
+    assert found == ""
+    headers = run_in(
+        result.reference, "sh", "-c", "ls /usr/include/python3*/Python.h 2>/dev/null; true"
+    )
+    assert headers == ""
+
+
+def test_the_ca_bundle_is_in_no_layer(built, tmp_path):
+    result, marker_line, _, _ = built
+    archive = tmp_path / "image.tar"
+    docker.run(["save", "--output", str(archive), result.reference])
+    needle = marker_line.encode()
+    scanned = 0
+    with tarfile.open(archive) as outer:
+        for member in outer.getmembers():
+            if not member.isfile():
+                continue
+            data = outer.extractfile(member).read()
+            assert needle not in data, f"CA marker found in {member.name}"
+            if data[:262][257:262] == b"ustar" or member.name.endswith("layer.tar"):
+                with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+                    for item in layer.getmembers():
+                        if item.isfile():
+                            assert needle not in layer.extractfile(item).read(), (
+                                f"CA marker in {item.name}"
+                            )
+                            scanned += 1
+    assert scanned > 100, "the layers were really opened and read"
+
+
+def test_a_second_build_reuses_everything(built):
+    result, _, project, root = built
+    logged: list[str] = []
+    again = build_service(
+        make_forge(
+            project / "releases.yaml",
+            root,
+            base_image="imageforge/debian:bookworm",
+            log=logged.append,
+        ),
+        "2025.2",
+        "demo",
+        BuildOptions(),
+    )
+    image_id = docker.run(["image", "inspect", "--format", "{{.Id}}", result.reference]).stdout
+    assert (
+        docker.run(["image", "inspect", "--format", "{{.Id}}", again.reference]).stdout == image_id
+    )
+    assert any("up to date" in line for line in logged)
+
+
+def test_a_missing_base_image_is_a_clear_error(built):
+    _, _, project, root = built
+    with pytest.raises(
+        ForgeError, match=r"base image forge-e2e.test/nothing:here is not here and cannot be pulled"
+    ):
+        build_service(
+            make_forge(
+                project / "releases.yaml",
+                root,
+                base_image="forge-e2e.test/nothing:here",
+                log=lambda _: None,
+            ),
+            "2025.2",
+            "demo",
+            BuildOptions(),
+        )
+
+
+def test_a_daemon_that_is_down_is_a_clear_error(built, monkeypatch):
+    _, _, project, root = built
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    with pytest.raises(ForgeError, match="the Docker daemon is not reachable"):
+        build_service(
+            make_forge(project / "releases.yaml", root, log=lambda _: None),
+            "2025.2",
+            "demo",
+            BuildOptions(),
+        )
+
+
+@pytest.fixture
+def local_registry(tmp_path):
+    """Debian's docker-registry on a loopback port, started and stopped by the test."""
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        pytest.fail("docker-registry is not installed (scripts/setup-host.sh installs it)")
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "registry.yml"
+    config.write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path / 'data'}\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+    )
+    process = subprocess.Popen(
+        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        import time
+        import urllib.request
+
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("docker-registry did not start")
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_push_to_a_registry_and_pull_back_every_tag(built, local_registry):
+    _, _, project, root = built
+    text = (
+        (project / "releases.yaml")
+        .read_text()
+        .replace(f"registry: {REGISTRY}", f"registry: {local_registry}/forge")
+    )
+    pushed_project = root / "pushed"
+    if pushed_project.exists():
+        shutil.rmtree(pushed_project)
+    shutil.copytree(project, pushed_project)
+    (pushed_project / "releases.yaml").write_text(text)
+    result = build_service(
+        make_forge(
+            pushed_project / "releases.yaml",
+            root,
+            base_image="imageforge/debian:bookworm",
+            log=lambda _: None,
+        ),
+        "2025.2",
+        "demo",
+        BuildOptions(push=True),
+    )
+    assert all(tag.startswith(f"{local_registry}/forge/demo:") for tag in result.tags)
+    # The shared images went to the registry too: a pushing (multi-arch) builder needs them there.
+    import urllib.request
+
+    for shared in ("python-base", "venv-builder"):
+        with urllib.request.urlopen(
+            f"http://{local_registry}/v2/forge/{shared}/tags/list"
+        ) as answer:
+            assert json.load(answer)["tags"] == ["imageforge-debian-bookworm"]
+    for tag in result.tags:
+        docker.run(["image", "rm", tag], check=False)
+    for tag in result.tags:
+        docker.run(["pull", "--quiet", tag])
+        assert run_in(tag, "demo-manage", "--version") == "1.0.2"
+        docker.run(["image", "rm", tag])
+
+
+def test_package_data_is_installed(built):
+    result, *_ = built
+    script = "import demo, pathlib; print((pathlib.Path(demo.__file__).parent / 'templates' / 'banner.txt').read_text().strip())"
+    assert run_in(result.reference, "python3", "-c", script) == "welcome"
+
+
+def test_the_patched_library_is_built_from_its_source(built):
+    result, *_ = built
+    [library] = result.inputs.libraries
+    assert (library.project, library.version, library.patches) == (
+        "demo-lib",
+        "1.0.1",
+        ("0001-Patch-the-library.patch",),
+    )
+    script = "from demo_lib.greeting import greet; import importlib.metadata as m; print(greet('x'), m.version('demo-lib'))"
+    assert run_in(result.reference, "python3", "-c", script) == "library patched, x 1.0.1"
+    assert [(c.action, c.name, c.new) for c in result.inputs.constraints.changes] == [
+        ("from source", "demo-lib", ("demo-lib===1.0.1",))
+    ]
+    labels = json.loads(
+        docker.run(
+            ["image", "inspect", "--format", "{{json .Config.Labels}}", result.reference]
+        ).stdout
+    )
+    assert labels["org.imageforge.library.demo-lib"].startswith(f"1.0.1 {library.commit} p1 ")

@@ -1,0 +1,105 @@
+"""A patched library end to end: ref from the constraints pin, check, export, constraints."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from imageforge.build.inputs import prepare
+from imageforge.config.overrides import ConstraintsError
+from imageforge.patches.apply import APPLIES
+from imageforge.patches.gate import check_patches
+from tests.support.gitrepos import git
+from tests.support.patches import format_patches, greeting
+from tests.support.projects import make_forge, write_project
+
+LIB_GREETING = "demo_lib/greeting.py"
+
+
+@pytest.fixture
+def project(upstream, tmp_path):
+    service = upstream("demo")
+    library = upstream("demo-lib")  # tags 1.0.0 and 1.0.1, like any OpenStack library
+    requirements = tmp_path / "upstream" / "requirements"
+    requirements.mkdir()
+    git(requirements, "init", "--quiet", "--initial-branch=master")
+    (requirements / "upper-constraints.txt").write_text("alembic===1.14.0\nDemo_Lib===1.0.1\n")
+    git(requirements, "add", "--all")
+    git(requirements, "commit", "--quiet", "-m", "Constraints")
+    text = textwrap.dedent(
+        f"""\
+        defaults: {{registry: r.test, base_image: debian:bookworm, requirements_repo: {requirements.as_uri()}}}
+        services:
+          demo: {{repo: {service.url}}}
+        libraries:
+          demo-lib: {{repo: {library.url}}}
+        releases:
+          2025.2:
+            requirements: {{ref: master}}
+            services: {{demo: {{ref: 1.0.1}}}}
+            libraries:
+              demo-lib: {{}}
+        """
+    )
+    manifest = write_project(tmp_path, text, images=("demo",))
+    folder = tmp_path / "patches" / "demo-lib" / "2025.2"
+    patches = format_patches(
+        library, "1.0.1", folder, [({LIB_GREETING: greeting("patched")}, "Patch the library")]
+    )
+    (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
+    return manifest, requirements
+
+
+def test_the_library_series_is_checked_at_the_pinned_version(project, tmp_path):
+    manifest, _ = project
+    [report] = check_patches(make_forge(manifest, tmp_path))
+    assert (report.series.project, report.ref) == ("demo-lib", "1.0.1")
+    assert [r.status for r in report.results] == [APPLIES]
+
+
+def test_build_inputs_carry_the_patched_library_and_its_pin(project, tmp_path):
+    manifest, _ = project
+    inputs = prepare(make_forge(manifest, tmp_path), "2025.2", "demo")
+    [library] = inputs.libraries
+    assert (library.project, library.ref, library.version) == ("demo-lib", "1.0.1", "1.0.1")
+    assert library.patches == ("0001-Patch-the-library.patch",)
+    assert (library.tree / LIB_GREETING).read_text() == greeting("patched")
+    lines = inputs.constraints.path.read_text().splitlines()
+    assert "demo-lib===1.0.1" in lines and "Demo_Lib===1.0.1" not in lines
+    assert [(c.kind.value, c.name) for c in inputs.constraints.changes] == [
+        ("from source", "demo-lib")
+    ]
+
+
+def test_an_explicit_library_ref_wins(project, tmp_path):
+    manifest, _ = project
+    text = manifest.read_text().replace("demo-lib: {}", "demo-lib: {ref: 1.0.0}")
+    manifest.write_text(text)
+    [report] = check_patches(make_forge(manifest, tmp_path))
+    assert report.ref == "1.0.0"
+
+
+def test_a_library_the_constraints_do_not_pin_needs_a_ref(project, tmp_path):
+    manifest, requirements = project
+    (requirements / "upper-constraints.txt").write_text("alembic===1.14.0\n")
+    git(requirements, "commit", "--quiet", "-am", "Drop the library")
+    with pytest.raises(
+        ConstraintsError,
+        match=r"upper-constraints does not pin demo-lib; give releases\.2025\.2\.libraries\.demo-lib\.ref",
+    ):
+        check_patches(make_forge(manifest, tmp_path))
+
+
+def test_a_service_that_upper_constraints_pins_is_pinned_to_its_built_version(project, tmp_path):
+    manifest, requirements = project
+    (requirements / "upper-constraints.txt").write_text(
+        "alembic===1.14.0\nDemo_Lib===1.0.1\ndemo===0.9.0\n"
+    )
+    git(requirements, "commit", "--quiet", "-am", "Pin the service too")
+    inputs = prepare(make_forge(manifest, tmp_path), "2025.2", "demo")
+    lines = inputs.constraints.path.read_text().splitlines()
+    assert "demo===1.0.1" in lines and "demo===0.9.0" not in lines
+    assert ("from source", "demo", ("demo===1.0.1",)) in [
+        (c.kind.value, c.name, c.new) for c in inputs.constraints.changes
+    ]

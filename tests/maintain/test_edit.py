@@ -1,0 +1,74 @@
+"""Editing a series as commits and exporting it back (gbp pq / devtool model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from imageforge.errors import ForgeError
+from imageforge.maintain.edit import edit, export
+from tests.maintain.conftest import DATA
+from tests.maintain.conftest import edit as edit_lines
+from tests.support.gitrepos import git
+from tests.support.projects import make_forge
+
+
+def start(path, tmp_path):
+    return edit(make_forge(path, tmp_path), "demo", "2025.2")
+
+
+def out(tmp_path, **kwargs):
+    return export(make_forge(tmp_path / "releases.yaml", tmp_path), "demo", "2025.2", **kwargs)
+
+
+def test_edit_gives_the_series_as_commits_on_the_ref(project, tmp_path):
+    repo, path, _folder, _names = project
+    work = start(path, tmp_path)
+    subjects = git(work, "log", "--reverse", "--format=%s", "HEAD~2..HEAD").splitlines()
+    assert subjects == ["Name line ten", "Name line thirty"]
+    assert git(work, "rev-parse", "HEAD~2") == repo.head("1.0.2")
+    assert (work / "demo" / "data.txt").read_text() == edit_lines(
+        DATA, **{"10": "line ten", "30": "line thirty"}
+    )
+
+
+def test_export_keeps_names_adds_and_drops(project, tmp_path):
+    _repo, path, folder, names = project
+    work = start(path, tmp_path)
+    out(tmp_path)  # the first export normalises the hand-made files
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert not out(tmp_path).changed, "exporting twice changes nothing"
+
+    # Add a new patch.
+    (work / "demo" / "data.txt").write_text(
+        edit_lines(DATA, **{"10": "line ten", "30": "line thirty", "35": "line 35!"})
+    )
+    git(work, "commit", "--quiet", "-am", "Shout line 35")
+    changes = out(tmp_path)
+    assert changes.added == ["0003-Shout-line-35.patch"]
+    assert changes.unchanged == names
+    assert (folder / "series").read_text().splitlines() == [*names, "0003-Shout-line-35.patch"]
+    assert (folder / names[0]).read_bytes() == files[names[0]]
+
+    # Amend it: same subject, so it keeps its name and is updated.
+    (work / "demo" / "data.txt").write_text(
+        edit_lines(DATA, **{"10": "line ten", "30": "line thirty", "35": "line 35!!"})
+    )
+    git(work, "commit", "--quiet", "--amend", "-a", "--no-edit")
+    changes = out(tmp_path)
+    assert changes.updated == ["0003-Shout-line-35.patch"] and not changes.added
+    assert "+line 35!!" in (folder / "0003-Shout-line-35.patch").read_text()
+
+    # Drop the first patch: its file goes, the others keep their names.
+    git(work, "rebase", "--quiet", "--onto", "HEAD~3", "HEAD~2")
+    changes = out(tmp_path)
+    assert [n for n, _ in changes.dropped] == [names[0]]
+    assert not (folder / names[0]).exists()
+    assert (folder / "series").read_text().splitlines() == [names[1], "0003-Shout-line-35.patch"]
+
+
+def test_export_refuses_uncommitted_work(project, tmp_path):
+    _repo, path, _folder, _names = project
+    work = start(path, tmp_path)
+    (work / "demo" / "data.txt").write_text("dirty\n")
+    with pytest.raises(ForgeError, match="uncommitted changes"):
+        out(tmp_path)

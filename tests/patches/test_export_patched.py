@@ -1,0 +1,86 @@
+"""Exports with a patch series applied: counted, digested, and all-or-nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from imageforge.patches.apply import PatchError
+from imageforge.patches.export import export_source, read_export
+from imageforge.patches.series import load_series
+from imageforge.upstream.pinned import pin
+from tests.support.patches import GREETING, format_patches, greeting
+from tests.support.projects import bare_forge
+
+
+def series_of(repo, tmp_path, commits, base="1.0.1"):
+    folder = tmp_path / "patches" / "demo" / "2025.2"
+    patches = format_patches(repo, base, folder, commits)
+    (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
+    return load_series(folder, "demo", "2025.2")
+
+
+def export(repo, tmp_path, ref, series, **settings):
+    forge = bare_forge(tmp_path, **settings)
+    return export_source(forge, pin(forge, "demo", "2025.2", repo.url, ref), series)
+
+
+def test_series_is_applied_in_order_and_recorded(upstream, tmp_path):
+    repo = upstream()
+    series = series_of(
+        repo,
+        tmp_path,
+        [
+            ({GREETING: greeting("hi")}, "Say hi"),
+            ({GREETING: greeting("hi there")}, "Say hi there"),
+        ],
+    )
+    result = export(repo, tmp_path, "1.0.1", series)
+    assert (result.tree / GREETING).read_text() == greeting("hi there")
+    assert result.patches == ("0001-Say-hi.patch", "0002-Say-hi-there.patch")
+    assert result.series_digest == series.digest
+    assert result.patched_files == (GREETING,)
+    assert result.version == "1.0.1", "patches do not change the upstream version"
+    assert read_export(result.tree.parent) == result
+
+
+def test_a_changed_patch_exports_again(upstream, tmp_path):
+    repo = upstream()
+    series = series_of(repo, tmp_path, [({GREETING: greeting("hi")}, "Say hi")])
+    first = export(repo, tmp_path, "1.0.1", series)
+    patch = series.patches[0]
+    patch.write_text(patch.read_text().replace('+GREETING = "hi"', '+GREETING = "hey"'))
+    lines = []
+    second = export(repo, tmp_path, "1.0.1", series, log=lines.append)
+    assert second.series_digest != first.series_digest
+    assert (second.tree / GREETING).read_text() == greeting("hey")
+    assert "1 patches applied" in lines[0]
+
+
+def test_a_conflict_leaves_no_tree_and_keeps_the_previous_export(upstream, tmp_path):
+    repo = upstream()
+    good = export(repo, tmp_path, "1.0.1", None)
+    series = series_of(
+        repo, tmp_path, [({"FEATURES.txt": "feature\nmore\nand more\n"}, "More")], base="master"
+    )
+    with pytest.raises(PatchError) as caught:
+        export(repo, tmp_path, "1.0.1", series)
+    assert str(caught.value) == (
+        "demo (2025.2) at 1.0.1: 0001-More.patch does not apply: "
+        "FEATURES.txt: the file does not exist in the tree"
+    )
+    assert read_export(good.tree.parent) == good
+    assert not (good.tree / "FEATURES.txt").exists()
+    leftovers = [
+        p.name for p in good.tree.parent.parent.iterdir() if p.name not in ("demo", ".demo.lock")
+    ]
+    assert leftovers == []
+
+
+def test_a_patch_already_upstream_is_skipped(upstream, tmp_path):
+    repo = upstream()
+    series = series_of(repo, tmp_path, [({GREETING: greeting("hi")}, "Say hi")])
+    repo.checkout("stable/2025.2")
+    repo.commit({GREETING: greeting("hi")}, "Say hi upstream")
+    result = export(repo, tmp_path, "stable/2025.2", series)
+    assert result.patches == ()
+    assert (result.tree / GREETING).read_text() == greeting("hi")

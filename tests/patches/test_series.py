@@ -1,0 +1,84 @@
+"""Series files: explicit order, and every disagreement with the folder is an error."""
+
+from __future__ import annotations
+
+import pytest
+
+from imageforge.config.manifest import load_manifest
+from imageforge.patches.series import SeriesError, discover, load_series
+from tests.support.projects import VALID, write_project
+
+
+def make_series(folder, names, series=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_text(f"patch {name}\n")
+    (folder / "series").write_text(
+        series if series is not None else "".join(f"{n}\n" for n in names)
+    )
+    return folder
+
+
+def test_order_comes_from_the_series_file_not_the_folder(tmp_path):
+    folder = make_series(
+        tmp_path,
+        ["0001-b.patch", "0002-a.patch"],
+        "# applied in this order\n0002-a.patch\n\n0001-b.patch  # later\n",
+    )
+    series = load_series(folder, "glance", "2025.2")
+    assert [p.name for p in series.patches] == ["0002-a.patch", "0001-b.patch"]
+
+
+def test_digest_changes_with_content(tmp_path):
+    folder = make_series(tmp_path, ["0001-a.patch"])
+    before = load_series(folder, "glance", "2025.2").digest
+    (folder / "0001-a.patch").write_text("changed\n")
+    assert load_series(folder, "glance", "2025.2").digest != before
+
+
+def test_series_entry_without_a_file(tmp_path):
+    folder = make_series(tmp_path, ["0001-a.patch"], "0001-a.patch\n0002-gone.patch\n")
+    with pytest.raises(SeriesError, match=r"series:2: 0002-gone.patch: no such patch file"):
+        load_series(folder, "glance", "2025.2")
+
+
+def test_patch_file_missing_from_the_series(tmp_path):
+    folder = make_series(tmp_path, ["0001-a.patch", "0002-b.patch"], "0001-a.patch\n")
+    with pytest.raises(SeriesError, match=r"0002-b.patch: not listed in .*series"):
+        load_series(folder, "glance", "2025.2")
+
+
+def test_two_patches_numbered_alike(tmp_path):
+    folder = make_series(tmp_path, ["0001-a.patch", "001-b.patch"])
+    with pytest.raises(SeriesError, match=r"001-b.patch: numbered like 0001-a.patch"):
+        load_series(folder, "glance", "2025.2")
+
+
+def test_missing_series_file(tmp_path):
+    (tmp_path / "0001-a.patch").write_text("x")
+    with pytest.raises(SeriesError, match="no series file giving the order"):
+        load_series(tmp_path, "glance", "2025.2")
+
+
+def test_series_for_an_unknown_release_or_project(tmp_path):
+    manifest = load_manifest(write_project(tmp_path, VALID))
+    make_series(tmp_path / "patches" / "glance" / "2025.2", ["0001-a.patch"])
+    make_series(tmp_path / "patches" / "oslo.messaging" / "2025.2", ["0001-a.patch"])
+    assert [(s.project, s.release) for s in discover(manifest)] == [
+        ("glance", "2025.2"),
+        ("oslo.messaging", "2025.2"),
+    ]
+    make_series(tmp_path / "patches" / "glance" / "2024.1", ["0001-a.patch"])
+    with pytest.raises(
+        SeriesError, match=r"patches/glance/2024.1: release 2024.1 is not in releases.yaml"
+    ):
+        discover(manifest)
+    (tmp_path / "patches" / "glance" / "2024.1" / "series").unlink()
+    for item in (tmp_path / "patches" / "glance" / "2024.1").iterdir():
+        item.unlink()
+    (tmp_path / "patches" / "glance" / "2024.1").rmdir()
+    make_series(tmp_path / "patches" / "glance" / "2025.10", ["0001-a.patch"])
+    with pytest.raises(
+        SeriesError, match=r"glance is not a service or library of release 2025\.10"
+    ):
+        discover(manifest)

@@ -1,0 +1,132 @@
+"""The synthetic service of the Docker end-to-end tests: a tiny patched pbr project.
+
+Service ``demo`` (one patch) depends on six, pinned below its latest release,
+and on the library ``demo-lib``, which release 2025.2 patches (one patch):
+the image must carry both patches.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+from imageforge.host import docker
+from tests.support import ROOT
+from tests.support.gitrepos import git, make_upstream
+from tests.support.patches import GREETING, format_patches, greeting
+
+REGISTRY = "forge-e2e.test"
+SIX_PINNED = "1.16.0"  # six's latest is newer: the pin, not the resolver, decides
+LIB_GREETING = "demo_lib/greeting.py"
+
+
+def synthetic_project(root: Path) -> Path:
+    """releases.yaml, images/ and patches/ for service 'demo' in release 2025.2."""
+    service = make_upstream(root / "upstream", "demo")
+    service.checkout("stable/2025.2")
+    service.commit(
+        {"requirements.txt": "pbr>=5.5.0\nsix\ndemo-lib\n"}, "Depend on six and demo-lib"
+    )
+    service.tag("1.0.2")
+    library = make_upstream(root / "upstream", "demo-lib")  # tags 1.0.0 and 1.0.1
+    requirements = root / "upstream" / "requirements"
+    requirements.mkdir()
+    git(requirements, "init", "--quiet", "--initial-branch=master")
+    (requirements / "upper-constraints.txt").write_text(
+        f"pbr===6.1.1\nsix==={SIX_PINNED}\nDemo_Lib===1.0.1\n"
+    )
+    git(requirements, "add", "--all")
+    git(requirements, "commit", "--quiet", "-m", "Constraints")
+    project = root / "project"
+    shutil.copytree(ROOT / "images" / "python-base", project / "images" / "python-base")
+    shutil.copytree(ROOT / "images" / "venv-builder", project / "images" / "venv-builder")
+    (project / "images" / "demo").mkdir(parents=True)
+    (project / "images" / "demo" / "Dockerfile").write_text(
+        (ROOT / "images" / "keystone" / "Dockerfile").read_text().replace("keystone", "demo")
+    )
+    (project / "images" / "demo" / "smoke.yaml").write_text(
+        textwrap.dedent(
+            """\
+            checks:
+              - name: demo-manage reports the upstream version
+                command: [demo-manage, --version]
+                stdout: "{version}"
+              - name: the patched greeting is used
+                command: [python3, -c, "from demo.greeting import greet; print(greet('x'))"]
+                stdout: patched, x
+              - name: the patched library is used
+                command: [python3, -c, "from demo_lib.greeting import greet; print(greet('x'))"]
+                stdout: library patched, x
+            """
+        )
+    )
+    (project / "releases.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            defaults: {{registry: {REGISTRY}, base_image: imageforge/debian:bookworm, requirements_repo: {requirements.as_uri()}}}
+            services:
+              demo: {{repo: {service.url}}}
+            libraries:
+              demo-lib: {{repo: {library.url}}}
+            releases:
+              2025.2:
+                requirements: {{ref: master}}
+                services: {{demo: {{ref: 1.0.2}}}}
+                libraries: {{demo-lib: {{}}}}
+            """
+        )
+    )
+    folder = project / "patches" / "demo" / "2025.2"
+    patches = format_patches(
+        service, "1.0.2", folder, [({GREETING: greeting("patched")}, "Patch the greeting")]
+    )
+    (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
+    folder = project / "patches" / "demo-lib" / "2025.2"
+    patches = format_patches(
+        library,
+        "1.0.1",
+        folder,
+        [({LIB_GREETING: greeting("library patched")}, "Patch the library")],
+    )
+    (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
+    return project
+
+
+def ca_marker_certificate(tmp_path_factory) -> tuple[Path, str]:
+    """The host bundle plus a certificate of our own whose text we can look for in layers."""
+    work = tmp_path_factory.mktemp("ca")
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=forge-e2e-marker",
+            "-keyout",
+            str(work / "key.pem"),
+            "-out",
+            str(work / "marker.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    marker = (work / "marker.pem").read_text()
+    bundle = work / "bundle.pem"
+    host = Path(os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"))
+    bundle.write_text((host.read_text() if host.is_file() else "") + marker)
+    # A line from the middle of the certificate's base64: unique to it.
+    return bundle, marker.splitlines()[5]
+
+
+def run_in(image: str, *command: str) -> str:
+    return docker.run(
+        ["run", "--rm", "--entrypoint", command[0], image, *command[1:]]
+    ).stdout.strip()
