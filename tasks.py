@@ -273,13 +273,25 @@ def patches_lint(c, service=None, release=None):
         "service": "project whose series to refresh (a service or a patched library)",
         "release": "release of the series",
         "onto": "the new ref (tag, branch or full SHA) to replay the series onto",
-        "dry_run": "print what would be added, updated and dropped; change nothing",
+        "dry_run": "report every patch's fate and what would change; change nothing",
         "continue_": "carry on after resolving a conflict in the work tree",
-        "abort": "drop a refresh under way",
+        "skip": "drop the patch the refresh stopped on, and carry on",
+        "abort": "drop a refresh under way (resolutions made are remembered)",
+        "normalize": "rewrite every kept patch in the stable format, not only the changed ones",
     },
 )
 @reports_errors
-def patches_refresh(c, service, release, onto=None, dry_run=False, continue_=False, abort=False):
+def patches_refresh(
+    c,
+    service,
+    release,
+    onto=None,
+    dry_run=False,
+    continue_=False,
+    skip=False,
+    abort=False,
+    normalize=False,
+):
     """Replay a series onto a new ref (3-way), drop what landed, rewrite changed patches."""
     from imageforge.maintain import refresh
 
@@ -288,10 +300,12 @@ def patches_refresh(c, service, release, onto=None, dry_run=False, continue_=Fal
         refresh.abort_refresh(forge, service, release)
     elif continue_:
         refresh.continue_refresh(forge, service, release)
+    elif skip:
+        refresh.skip_refresh(forge, service, release)
     elif onto is None:
-        raise Exit("error: give --onto REF (or --continue / --abort)", code=1)
+        raise Exit("error: give --onto REF (or --continue / --skip / --abort)", code=1)
     else:
-        refresh.refresh(forge, service, release, onto, dry_run=dry_run)
+        refresh.refresh(forge, service, release, onto, dry_run=dry_run, normalize=normalize)
 
 
 @task(
@@ -312,14 +326,15 @@ def patches_edit(c, service, release):
         "service": "project (service or patched library)",
         "release": "release of the series",
         "dry_run": "print what would be added, updated and dropped; change nothing",
+        "normalize": "rewrite every patch in the stable format, not only the changed ones",
     },
 )
 @reports_errors
-def patches_export(c, service, release, dry_run=False):
+def patches_export(c, service, release, dry_run=False, normalize=False):
     """Write the edited branch back as the series (stable output, unchanged files untouched)."""
     from imageforge.maintain import edit
 
-    edit.export(_forge(), service, release, dry_run=dry_run)
+    edit.export(_forge(), service, release, dry_run=dry_run, normalize=normalize)
 
 
 patches = Collection("patches")

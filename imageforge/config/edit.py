@@ -29,6 +29,9 @@ def set_scalar(path: Path, key_path: KeyPath, old: str, new: str) -> bool:
     pattern = re.compile(rf"(\b{key}:\s*)(['\"]?){re.escape(old)}\2(?=\s*(?:[,}}#]|$))")
     replaced, count = pattern.subn(lambda m: f"{m.group(1)}{m.group(2)}{new}{m.group(2)}", line)
     if count != 1:
+        already = pattern.pattern.replace(re.escape(old), re.escape(new), 1)
+        if re.search(already, line):
+            return False  # written already (a write-back that is run again)
         raise ManifestError(
             f"{path}:{line_number}: {format_path(key_path)}: cannot find the value {old!r} to replace"
         )

@@ -19,7 +19,7 @@ from imageforge.config.edit import set_scalar
 from imageforge.config.matrix import format_table
 from imageforge.context import Forge
 from imageforge.host import git
-from imageforge.patches.apply import CONFLICTS, UPSTREAM
+from imageforge.patches.apply import CONFLICTS, LANDED, UPSTREAM
 from imageforge.patches.gate import check_at
 from imageforge.patches.series import series_for
 from imageforge.upstream.pinned import pin
@@ -145,7 +145,7 @@ def _check(forge: Forge, release: str, project: str, repo: str, ref: str) -> Bum
     if conflicts:
         first = conflicts[0]
         return BumpCheck(Outcome.CONFLICTS, f"{first.patch.name}: {first.detail}")
-    landed = sum(r.status == UPSTREAM for r in report.results)
+    landed = sum(r.status in (UPSTREAM, LANDED) for r in report.results)
     applies = f"{len(report.results) - landed} patches apply"
     return BumpCheck(
         Outcome.APPLIES, f"{applies}, {landed} already upstream" if landed else applies

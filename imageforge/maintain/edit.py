@@ -17,7 +17,8 @@ from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import git
 from imageforge.maintain import worktree
-from imageforge.maintain.write import SeriesChanges, format_patches, write_series
+from imageforge.maintain.write import Entry, SeriesChanges, commits, stable_text, write_series
+from imageforge.patches.patchfile import read_patch
 from imageforge.patches.series import load_series
 from imageforge.upstream.projects import pinned
 
@@ -41,7 +42,7 @@ def edit(forge: Forge, project: str, release: str) -> Path:
     target = pinned(forge, release, project)
     base = target.commit
     target.prefetch()
-    worktree.create(work, target)
+    worktree.create(forge, work, target)
     patches = series.patches if series else ()
     commits = worktree.import_series(work, base, patches, target.ref, branch="patches")
     state = {
@@ -59,7 +60,9 @@ def edit(forge: Forge, project: str, release: str) -> Path:
     return work
 
 
-def export(forge: Forge, project: str, release: str, *, dry_run: bool = False) -> SeriesChanges:
+def export(
+    forge: Forge, project: str, release: str, *, dry_run: bool = False, normalize: bool = False
+) -> SeriesChanges:
     """Write the edit branch back to patches/<project>/<release>/."""
     forge.manifest.require_projects((release,), (project,))
     work = edit_dir(forge.build_dir, project, release)
@@ -70,22 +73,28 @@ def export(forge: Forge, project: str, release: str, *, dry_run: bool = False) -
     if git.text(["status", "--porcelain", "--untracked-files=no"], cwd=work):
         raise ForgeError(f"{work} has uncommitted changes: commit them (or stash) before exporting")
     originals: dict[str, str] = state["originals"]
+    folder = Path(state["folder"])
     by_subject = {_subject(work, commit): name for commit, name in originals.items()}
-    listed = git.text(["log", "--reverse", "--format=%H%x00%s", f"{state['base']}..HEAD"], cwd=work)
-    names: list[str | None] = []
-    for line in listed.splitlines():
-        commit, subject = line.split("\0", 1)
-        name = originals.get(commit) or by_subject.get(subject)
-        names.append(name if name not in names else None)
-    texts = format_patches(work, state["base"])
-    kept = {n for n in names if n}
+    entries: list[Entry] = []
+    used: set[str] = set()
+    for commit in commits(work, state["base"]):
+        name = originals.get(commit) or by_subject.get(_subject(work, commit))
+        if name in used or (name and not (folder / name).is_file()):
+            name = None  # a split commit, or a file removed by hand: a new patch
+        if name:
+            used.add(name)
+        if commit in originals and name and not normalize:
+            entries.append(Entry(name, b"", keep=True))  # untouched: the file as it is
+        else:
+            original = read_patch(folder / name) if name else None
+            entries.append(Entry(name, stable_text(work, commit, original)))
     dropped = [
-        (n, "its commit is gone from the edit branch") for n in originals.values() if n not in kept
+        (n, "its commit is gone from the edit branch") for n in originals.values() if n not in used
     ]
-    changes = write_series(Path(state["folder"]), texts, names, dropped, dry_run=dry_run)
+    changes = write_series(folder, entries, dropped, dry_run=dry_run)
     if not dry_run:
         head = git.text(["log", "--reverse", "--format=%H", f"{state['base']}..HEAD"], cwd=work)
-        final = [n for n in _series_names(Path(state["folder"]))]
+        final = _series_names(folder) if folder.is_dir() else []
         state["originals"] = dict(zip(head.split(), final, strict=True))
         state_file.write_text(json.dumps(state, indent=2))
     verb = "would change" if dry_run else "changed"

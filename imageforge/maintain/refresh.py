@@ -1,19 +1,30 @@
-"""Refresh a patch series onto a new ref: replay, drop what landed, rewrite what changed.
+"""Refresh a patch series onto a new ref: replay, drop what landed, rewrite only what changed.
 
-In a work tree under build/work/, the series is first imported as commits on
-the current ref (so every blob a 3-way merge needs exists, even for patches
-made on top of earlier ones), then cherry-picked one by one onto the new ref.
-A patch that reverse-applies to the new ref, or that a 3-way merge leaves
-empty, has landed upstream and is dropped (and said so).
+In a work tree under build/work/, the series is imported as commits on the
+current ref (so every blob a 3-way merge needs exists), then replayed one by
+one onto the new ref. Each patch gets a fate:
+
+* landed upstream: it reverse-applies to the new ref, or the upstream history
+  between the two refs shows it (Change-Id, cherry-picked-from, patch-id), or
+  the 3-way merge leaves nothing;
+* unchanged: the file still applies with plain git apply and gives the same
+  tree as the 3-way merge, so its bytes are kept;
+* rebased (3-way): the merge moved it; the file is rewritten;
+* resolved by hand / from a recorded resolution (rerere), after a conflict;
+* dropped by hand (--skip), or empty after resolution.
+
 A conflict stops the refresh with the work tree left for the maintainer and
-the commands to continue or abort. When every patch is through, the series
-is written back with stable output (see patchwrite), only changed files are
-rewritten, the ref in releases.yaml is updated in place, and a summary says
-what was added, updated and dropped.
+the commands to go on (--continue, --skip, --abort); whatever state the work
+tree is then left in is read and said, never a traceback. A dry run never
+stops: a conflicting patch is left out for the rest of the run and reported.
+Nothing under patches/ or in releases.yaml changes until every patch is
+through; the write-back then has one commit point (see write.py), and the
+state file goes last, so --continue and --abort always tell the truth.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -24,31 +35,62 @@ from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import git
 from imageforge.maintain import worktree
-from imageforge.maintain.write import STABLE_ENV, SeriesChanges, format_patches, write_series
+from imageforge.maintain.write import (
+    STABLE_ENV,
+    Entry,
+    SeriesChanges,
+    commits,
+    stable_text,
+    write_series,
+)
+from imageforge.patches.apply import check_series, scratch_index
+from imageforge.patches.landed import find_landing
+from imageforge.patches.patchfile import read_patch
 from imageforge.patches.series import load_series
+from imageforge.upstream.pinned import mirror
 from imageforge.upstream.projects import pinned
 
 STATE_FILE = "forge-refresh.json"
+_MARKERS = ("<<<<<<< ", ">>>>>>> ")
 
 
 class RefreshStopped(ForgeError):
     """A patch conflicts; the work tree waits for the maintainer."""
 
 
+class Fate(enum.Enum):
+    UNCHANGED = "unchanged"
+    REBASED = "rebased (3-way)"
+    RESOLVED = "resolved by hand"
+    RECORDED = "resolved from a recorded resolution"
+    LANDED = "landed upstream"
+    DROPPED = "dropped by hand"
+    EMPTY = "empty after resolution"
+    CONFLICTS = "conflicts"  # dry run: left out for the rest of the run
+
+    @property
+    def kept(self) -> bool:
+        return self in (Fate.UNCHANGED, Fate.REBASED, Fate.RESOLVED, Fate.RECORDED)
+
+
 @dataclass
 class RefreshState:
     project: str
     release: str
+    repo: str
     onto: str
     onto_commit: str
     old_ref: str
+    old_commit: str
     folder: str
     patches: list[str]  # names, in series order
-    commits: list[str]  # the patches imported as commits on the old ref, same order
-    position: int = 0  # index of the next patch to replay
-    kept: list[str] = field(default_factory=list)
-    dropped: list[list[str]] = field(default_factory=list)  # [name, why]
+    commits: list[str]  # the patches imported as commits on the old ref ("" if upstream there)
+    position: int = 0  # index of the patch being replayed
+    head_before: str = ""  # HEAD before that patch was picked
+    fates: list[list[str]] = field(default_factory=list)  # [name, fate, detail]
     dry_run: bool = False
+    normalize: bool = False
+    writing: bool = False  # the write-back has started
 
 
 def work_dir(build_dir: Path, project: str, release: str) -> Path:
@@ -56,7 +98,13 @@ def work_dir(build_dir: Path, project: str, release: str) -> Path:
 
 
 def refresh(
-    forge: Forge, project: str, release: str, onto: str, *, dry_run: bool = False
+    forge: Forge,
+    project: str,
+    release: str,
+    onto: str,
+    *,
+    dry_run: bool = False,
+    normalize: bool = False,
 ) -> SeriesChanges:
     """Start a refresh of ``project``'s series in ``release`` onto ``onto``."""
     forge.manifest.require_projects((release,), (project,))
@@ -64,122 +112,312 @@ def refresh(
     if (work / ".git" / STATE_FILE).is_file():
         raise ForgeError(
             f"a refresh of {project} ({release}) is already under way in {work}: "
-            f"finish it with --continue or drop it with --abort"
+            f"finish it with --continue, drop a patch with --skip, or drop it all with --abort"
         )
     folder = forge.root / "patches" / project / release
     series = load_series(folder, project, release)
     current = pinned(forge, release, project)
     target = pinned(forge, release, project, ref=onto)
-    onto_commit = target.commit
     # The new base's blobs for the checkout, the old base's for 3-way merges.
     target.prefetch()
     current.prefetch()
-    worktree.create(work, current)
-    commits = worktree.import_series(work, current.commit, series.patches, current.ref)
-    _git(work, "checkout", "--quiet", "-b", "forge-refresh", onto_commit)
+    worktree.create(forge, work, current)
+    imported = worktree.import_series(work, current.commit, series.patches, current.ref)
+    _git(work, "checkout", "--quiet", "-b", "forge-refresh", target.commit)
     state = RefreshState(
         project=project,
         release=release,
+        repo=current.repo,
         onto=onto,
-        onto_commit=onto_commit,
+        onto_commit=target.commit,
         old_ref=current.ref,
+        old_commit=current.commit,
         folder=str(folder),
         patches=[p.name for p in series.patches],
-        commits=commits,
+        commits=imported,
         dry_run=dry_run,
+        normalize=normalize,
     )
-    forge.log(f"refreshing {project} ({release}): {current.ref} -> {onto} ({onto_commit[:12]})")
+    forge.log(f"refreshing {project} ({release}): {current.ref} -> {onto} ({target.commit[:12]})")
     return _replay(forge, work, state)
 
 
 def continue_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
-    """Carry on after the maintainer resolved a conflict (and ``git add``-ed the result)."""
+    """Carry on after the maintainer resolved a conflict (whatever they did in the work tree)."""
     work = work_dir(forge.build_dir, project, release)
     state = _load_state(work, project, release)
+    if state.writing:
+        return _finish(forge, work, state)  # an interrupted write-back: do it again
+    name = state.patches[state.position]
+    head = _head(work)
     if (work / ".git" / "CHERRY_PICK_HEAD").is_file():
-        done = git.run(["cherry-pick", "--continue"], cwd=work, env=STABLE_ENV, check=False)
-        if done.returncode != 0:
+        _require_resolved(work, name)
+        if not _staged_changes(work):
+            _git(work, "cherry-pick", "--skip")
+            _record(state, Fate.EMPTY, "resolved to upstream's side")
+        else:
+            _git(work, "cherry-pick", "--continue")
+            _record(state, Fate.RESOLVED)
+    elif head == state.head_before:
+        if _staged_changes(work) or _unstaged_changes(work):
             raise RefreshStopped(
-                f"{state.patches[state.position]} is not resolved yet in {work}: "
-                f"{git.last_words(done.stderr.decode() + done.stdout.decode())}"
+                f"{name}: the work tree {work} has changes but no commit and no cherry-pick "
+                "under way: commit them (git commit), or --skip to drop the patch"
             )
-    state.kept.append(state.patches[state.position])
+        _record(state, Fate.DROPPED, "skipped in the work tree (git cherry-pick --skip)")
+    elif git.text(["rev-parse", "HEAD^"], cwd=work) == state.head_before:
+        _require_no_markers(work, name, "HEAD^", "HEAD")
+        if _tree(work, "HEAD") == _tree(work, "HEAD^"):
+            _git(work, "reset", "--quiet", "--hard", "HEAD^")
+            _record(state, Fate.EMPTY, "committed empty")
+        else:
+            _record(state, Fate.RESOLVED)
+    else:
+        raise RefreshStopped(
+            f"{name}: the work tree {work} moved in a way the refresh cannot follow "
+            f"(HEAD is {head[:12]}; expected {state.head_before[:12]} or one commit on it): "
+            f"`git reset --hard {state.head_before[:12]}` there and --continue, or --abort"
+        )
+    state.position += 1
+    return _replay(forge, work, state)
+
+
+def skip_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
+    """Drop the patch the refresh stopped on, and carry on with the next."""
+    work = work_dir(forge.build_dir, project, release)
+    state = _load_state(work, project, release)
+    if state.writing:
+        raise ForgeError(f"the refresh of {project} ({release}) is writing back: run --continue")
+    if (work / ".git" / "CHERRY_PICK_HEAD").is_file():
+        _git(work, "cherry-pick", "--abort")
+    _git(work, "reset", "--quiet", "--hard", state.head_before)
+    _record(state, Fate.DROPPED)
     state.position += 1
     return _replay(forge, work, state)
 
 
 def abort_refresh(forge: Forge, project: str, release: str) -> None:
-    """Drop a refresh under way; nothing outside its work tree was changed."""
+    """Drop a refresh under way (resolutions made so far are remembered)."""
     work = work_dir(forge.build_dir, project, release)
-    _load_state(work, project, release)
+    state = _load_state(work, project, release)
+    if state.writing:
+        raise ForgeError(
+            f"the refresh of {project} ({release}) was interrupted while writing patches/ "
+            "and releases.yaml: run --continue to finish it (it is safe to run again)"
+        )
+    # Record what the maintainer resolved and staged, for the next run.
+    git.run(["rerere"], cwd=work, env=STABLE_ENV, check=False)
     shutil.rmtree(work)
     forge.log(f"refresh of {project} ({release}) aborted; patches/ and releases.yaml are untouched")
 
 
 def _replay(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
     folder = Path(state.folder)
+    source = mirror(forge, state.repo)
     while state.position < len(state.patches):
         name = state.patches[state.position]
         patch = folder / name
-        landed = git.run(["apply", "--check", "--reverse", str(patch)], cwd=work, check=False)
-        commit = state.commits[state.position]
-        if not commit:
-            state.dropped.append([name, f"already upstream in {state.old_ref} (reverse-applies)"])
-        elif landed.returncode == 0:
-            state.dropped.append([name, f"already upstream in {state.onto} (reverse-applies)"])
+        state.head_before = _head(work)
+        landing = None
+        if not state.commits[state.position]:
+            _record(state, Fate.LANDED, f"already upstream in {state.old_ref} (reverse-applies)")
+        elif worktree.reverse_applies(work, patch):
+            _record(state, Fate.LANDED, f"already upstream in {state.onto} (reverse-applies)")
+        elif landing := find_landing(
+            source, state.onto_commit, read_patch(patch), since=state.old_commit
+        ):
+            _record(state, Fate.LANDED, landing.describe())
         else:
-            pick = git.run(["cherry-pick", commit], cwd=work, env=STABLE_ENV, check=False)
-            said = pick.stdout.decode(errors="replace") + pick.stderr.decode(errors="replace")
-            if pick.returncode == 0:
-                state.kept.append(name)
-            elif "is now empty" in said or "nothing to commit" in said:
-                _git(work, "cherry-pick", "--skip")
-                state.dropped.append(
-                    [name, f"already upstream in {state.onto} (3-way merge left nothing)"]
-                )
-            else:
-                return _stop(work, state, name, said)
+            _pick(work, state, name, patch)
         state.position += 1
-    texts = format_patches(work, state.onto_commit)
-    changes = write_series(
-        folder,
-        texts,
-        list(state.kept),
-        [(n, why) for n, why in state.dropped],
-        dry_run=state.dry_run,
+    return _finish(forge, work, state)
+
+
+def _pick(work: Path, state: RefreshState, name: str, patch: Path) -> None:
+    pick = git.run(
+        ["cherry-pick", state.commits[state.position]], cwd=work, env=STABLE_ENV, check=False
     )
+    said = pick.stdout.decode(errors="replace") + pick.stderr.decode(errors="replace")
+    if pick.returncode == 0:
+        same = _applies_as_is(work, patch, state.head_before)
+        _record(state, Fate.UNCHANGED if same else Fate.REBASED)
+    elif "is now empty" in said or "nothing to commit" in said:
+        _git(work, "cherry-pick", "--skip")
+        _record(state, Fate.LANDED, f"already upstream in {state.onto} (3-way merge left nothing)")
+    elif not _unresolved(work):
+        # rerere replayed a recorded resolution for every conflicting file.
+        if _staged_changes(work):
+            _git(work, "cherry-pick", "--continue")
+            _record(state, Fate.RECORDED)
+        else:
+            _git(work, "cherry-pick", "--skip")
+            _record(state, Fate.EMPTY, "a recorded resolution left nothing")
+    elif state.dry_run:
+        detail = _conflict_detail(work, patch, state.head_before)
+        _git(work, "cherry-pick", "--abort")
+        _record(state, Fate.CONFLICTS, f"{detail} (left out for the rest of the dry run)")
+    else:
+        _stop(work, state, name)
+
+
+def _finish(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
+    folder = Path(state.folder)
+    kept = [(name, detail, Fate(fate)) for name, fate, detail in state.fates if Fate(fate).kept]
+    picked = commits(work, state.onto_commit)
+    if len(picked) != len(kept):
+        raise ForgeError(
+            f"the work tree {work} holds {len(picked)} commits on {state.onto} but "
+            f"{len(kept)} patches were kept: reset it or --abort"
+        )
+    entries = []
+    for (name, _detail, fate), commit in zip(kept, picked, strict=True):
+        original = read_patch(folder / name)
+        if fate == Fate.UNCHANGED and not state.normalize:
+            entries.append(Entry(name, original.raw, keep=True))
+        else:
+            entries.append(Entry(name, stable_text(work, commit, original)))
+    dropped = [
+        (name, f"{fate}: {detail}" if detail else fate)
+        for name, fate, detail in state.fates
+        if not Fate(fate).kept and Fate(fate) != Fate.CONFLICTS
+    ]
+    if not state.dry_run:
+        state.writing = True
+        _save(work, state)
+    changes = write_series(folder, entries, dropped, dry_run=state.dry_run)
     if not state.dry_run:
         set_ref(forge.manifest, state.release, state.project, state.old_ref, state.onto)
-    shutil.rmtree(work)
-    verb = (
-        "would change" if state.dry_run else "changed" if changes.changed else "nothing to change"
-    )
-    forge.log(f"{state.project} ({state.release}) onto {state.onto}: {verb}: {changes.summary()}")
+    forge.log(_report(state, changes))
+    shutil.rmtree(work)  # the state goes last: until here --continue redoes the write-back
     return changes
 
 
-def _stop(work: Path, state: RefreshState, name: str, said: str) -> SeriesChanges:
-    conflicted = git.text(["diff", "--name-only", "--diff-filter=U"], cwd=work).split()
-    if state.dry_run:
-        shutil.rmtree(work)
-        raise RefreshStopped(
-            f"{name} conflicts on {state.onto} in {', '.join(conflicted) or 'the tree'} "
-            f"(dry run: nothing left behind)"
+def _report(state: RefreshState, changes: SeriesChanges) -> str:
+    counts = [
+        f"{len(items)} {word}"
+        for word, items in (
+            ("added", changes.added),
+            ("updated", changes.updated),
+            ("dropped", changes.dropped),
+            ("unchanged", changes.unchanged),
         )
-    (work / ".git" / STATE_FILE).write_text(json.dumps(asdict(state), indent=2))
-    files = ", ".join(conflicted) or git.last_words(said)
+        if items
+    ]
+    left_out = [f for f in state.fates if f[1] == Fate.CONFLICTS.value]
+    if left_out:
+        counts.append(f"{len(left_out)} conflict{'s' if len(left_out) > 1 else ''}")
+    verb = "would change" if state.dry_run else "changed" if changes.changed else "unchanged"
+    head = (
+        f"{state.project} ({state.release}) onto {state.onto}: ref {state.old_commit[:8]} -> "
+        f"{state.onto_commit[:8]}; {', '.join(counts) or 'no patches'} ({verb})"
+    )
+    lines = [head]
+    for name, fate, detail in state.fates:
+        lines.append(f"  {fate:<36} {name}" + (f": {detail}" if detail else ""))
+    if changes.removed_folder:
+        lines.append(f"  every patch is gone: {state.folder} is removed")
+    return "\n".join(lines)
+
+
+def _stop(work: Path, state: RefreshState, name: str) -> None:
+    files = ", ".join(_unresolved(work)) or "the tree"
+    _save(work, state)
     task = f"inv patches.refresh -s {state.project} -r {state.release}"
     raise RefreshStopped(
-        f"{name} conflicts on {state.onto} ({files}). Resolve in {work}, `git add` the files, "
-        f"then `{task} --continue`; or `{task} --abort` to drop the refresh"
+        f"{name} conflicts on {state.onto} in {files}. Resolve it in {work} and `git add` the "
+        f"files, then `{task} --continue`; or `{task} --skip` to drop this patch; "
+        f"or `{task} --abort` to drop the refresh"
     )
+
+
+def _record(state: RefreshState, fate: Fate, detail: str = "") -> None:
+    state.fates.append([state.patches[state.position], fate.value, detail])
+
+
+def _applies_as_is(work: Path, patch: Path, base: str) -> bool:
+    """The file applies to ``base`` with plain git apply and gives the 3-way result's tree."""
+    with scratch_index(work / ".git", base) as env:
+        applied = git.run(
+            ["apply", "--cached", "--whitespace=nowarn", str(patch.resolve())],
+            git_dir=work / ".git",
+            env=env,
+            check=False,
+        )
+        if applied.returncode != 0:
+            return False
+        tree = git.text(["write-tree"], git_dir=work / ".git", env=env)
+    return tree == _tree(work, "HEAD")
+
+
+def _conflict_detail(work: Path, patch: Path, base: str) -> str:
+    files = ", ".join(_unresolved(work))
+    [result] = check_series(work / ".git", base, (patch,))
+    return result.detail if result.detail else f"conflicts in {files}"
+
+
+def _require_resolved(work: Path, name: str) -> None:
+    unresolved = _unresolved(work)
+    if unresolved:
+        raise RefreshStopped(
+            f"{name} is not resolved yet in {work}: {', '.join(unresolved)} still conflict; "
+            "edit them and `git add` them, then --continue (or --skip to drop the patch)"
+        )
+    _require_no_markers(work, name, "HEAD", None)
+
+
+def _require_no_markers(work: Path, name: str, base: str, head: str | None) -> None:
+    """Refuse a resolution that still holds conflict markers."""
+    diff = git.text_raw(
+        ["diff", "--cached", base] if head is None else ["diff", base, head], cwd=work
+    )
+    current, marked = "", set()
+    for line in diff.splitlines():
+        if line.startswith("+++ b/"):
+            current = line[6:]
+        elif line.startswith("+") and (line[1:].startswith(_MARKERS) or line[1:] == "======="):
+            marked.add(current)
+    if marked:
+        raise RefreshStopped(
+            f"{name}: {', '.join(sorted(marked))} still hold conflict markers "
+            "(<<<<<<<, =======, >>>>>>>): finish the resolution, `git add`, then --continue"
+        )
+
+
+def _unresolved(work: Path) -> list[str]:
+    return git.text(["diff", "--name-only", "--diff-filter=U"], cwd=work).split()
+
+
+def _staged_changes(work: Path) -> bool:
+    return git.run(["diff", "--cached", "--quiet", "HEAD"], cwd=work, check=False).returncode != 0
+
+
+def _unstaged_changes(work: Path) -> bool:
+    return git.run(["diff", "--quiet"], cwd=work, check=False).returncode != 0
+
+
+def _head(work: Path) -> str:
+    return git.text(["rev-parse", "HEAD"], cwd=work)
+
+
+def _tree(work: Path, rev: str) -> str:
+    return git.text(["rev-parse", f"{rev}^{{tree}}"], cwd=work)
+
+
+def _save(work: Path, state: RefreshState) -> None:
+    (work / ".git" / STATE_FILE).write_text(json.dumps(asdict(state), indent=2))
 
 
 def _load_state(work: Path, project: str, release: str) -> RefreshState:
     state_file = work / ".git" / STATE_FILE
     if not state_file.is_file():
         raise ForgeError(f"no refresh of {project} ({release}) is under way (nothing in {work})")
-    return RefreshState(**json.loads(state_file.read_text()))
+    try:
+        return RefreshState(**json.loads(state_file.read_text()))
+    except (ValueError, TypeError) as err:
+        raise ForgeError(
+            f"{state_file} is not a refresh state this forge can read ({err}): --abort "
+            f"does not need it; delete {work} to start over"
+        ) from err
 
 
 def _git(work: Path, *args: str) -> None:

@@ -29,10 +29,12 @@ class PatchStatus(enum.Enum):
 
     APPLIES = "applies"
     UPSTREAM = "already upstream"  # it reverse-applies: the change is in the tree
+    LANDED = "landed upstream"  # the history shows it landed (then changed again)
     CONFLICTS = "conflicts"
 
 
 APPLIES, UPSTREAM, CONFLICTS = PatchStatus.APPLIES, PatchStatus.UPSTREAM, PatchStatus.CONFLICTS
+LANDED = PatchStatus.LANDED
 
 _FAILED_AT = re.compile(r"^error: patch failed: (.+):(\d+)$", re.MULTILINE)
 _NOT_IN_INDEX = re.compile(r"^error: (.+): does not exist in index$", re.MULTILINE)
@@ -53,6 +55,8 @@ class PatchResult:
         return self.status != CONFLICTS
 
     def describe(self) -> str:
+        if self.status == LANDED:
+            return self.detail  # "landed upstream as <sha12> ..."
         return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
 
 

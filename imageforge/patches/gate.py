@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from imageforge.config.matrix import format_table
 from imageforge.context import Forge
-from imageforge.patches.apply import PatchResult, check_series
+from imageforge.patches.apply import CONFLICTS, LANDED, PatchResult, check_series
+from imageforge.patches.landed import find_landing
 from imageforge.patches.lint import require_clean, touched_paths
+from imageforge.patches.patchfile import read_patch
 from imageforge.patches.series import Series, select
 from imageforge.upstream.pinned import Pinned
 from imageforge.upstream.projects import pinned
@@ -30,10 +32,23 @@ class SeriesReport:
 
 
 def check_at(target: Pinned, series: Series) -> SeriesReport:
-    """Apply ``series`` in order to ``target``'s tree in a scratch index."""
+    """Apply ``series`` in order to ``target``'s tree in a scratch index.
+
+    A patch that conflicts but whose landing the upstream history shows (its
+    Change-Id, the commit it was cherry-picked from, its patch-id) is reported
+    as landed, not as a failure.
+    """
     target.prefetch(touched_paths(series.patches))
-    results = check_series(target.git_dir, target.commit, series.patches)
+    results = [
+        _landed_or(target, result) if result.status == CONFLICTS else result
+        for result in check_series(target.git_dir, target.commit, series.patches)
+    ]
     return SeriesReport(series, target.ref, target.commit, tuple(results))
+
+
+def _landed_or(target: Pinned, result: PatchResult) -> PatchResult:
+    landing = find_landing(target.mirror, target.commit, read_patch(result.patch))
+    return PatchResult(result.patch, LANDED, landing.describe()) if landing else result
 
 
 def check_patches(

@@ -109,6 +109,15 @@ class Mirror:
         )
         return [line[1:] for line in walked.splitlines() if line.startswith("?")]
 
+    def fetch_objects(self, oids: list[str]) -> None:
+        """Fetch objects by id in one batch (a blobless mirror lacks blobs of old commits).
+
+        Objects already here are not sent again: fetch leaves out what is local.
+        """
+        if self.blobless and oids:
+            with file_lock(self.lock_path):
+                self._fetch_objects(oids, f"{len(oids)} objects")
+
     def _fetch_objects(self, missing: list[str], what: str) -> None:
         if missing and self.offline:
             raise OfflineError(

@@ -34,9 +34,9 @@ def test_edit_gives_the_series_as_commits_on_the_ref(project, tmp_path):
 def test_export_keeps_names_adds_and_drops(project, tmp_path):
     _repo, path, folder, names = project
     work = start(path, tmp_path)
-    out(tmp_path)  # the first export normalises the hand-made files
     files = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert not out(tmp_path).changed, "exporting twice changes nothing"
+    assert not out(tmp_path).changed, "nothing edited: nothing changes, not even the format"
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
 
     # Add a new patch.
     (work / "demo" / "data.txt").write_text(
@@ -46,7 +46,11 @@ def test_export_keeps_names_adds_and_drops(project, tmp_path):
     changes = out(tmp_path)
     assert changes.added == ["0003-Shout-line-35.patch"]
     assert changes.unchanged == names
-    assert (folder / "series").read_text().splitlines() == [*names, "0003-Shout-line-35.patch"]
+    assert (folder / "series").read_text().splitlines() == [
+        "# our fixes",
+        *names,
+        "0003-Shout-line-35.patch",
+    ], "the comment is kept, the new patch goes after the last one"
     assert (folder / names[0]).read_bytes() == files[names[0]]
 
     # Amend it: same subject, so it keeps its name and is updated.
@@ -63,7 +67,11 @@ def test_export_keeps_names_adds_and_drops(project, tmp_path):
     changes = out(tmp_path)
     assert [n for n, _ in changes.dropped] == [names[0]]
     assert not (folder / names[0]).exists()
-    assert (folder / "series").read_text().splitlines() == [names[1], "0003-Shout-line-35.patch"]
+    assert (folder / "series").read_text().splitlines() == [
+        "# our fixes",
+        names[1],
+        "0003-Shout-line-35.patch",
+    ]
 
 
 def test_export_refuses_uncommitted_work(project, tmp_path):

@@ -41,11 +41,16 @@ def test_moved_context_lines_merge_with_3way(project, tmp_path):
     repo, path, folder, names = project
     # Upstream edits a context line of the first patch's hunk: a plain apply fails.
     release_upstream(repo, "1.0.3", edit(DATA, **{"8": "line eight"}))
+    second = (folder / names[1]).read_bytes()
     changes, said = run(path, tmp_path, "1.0.3")
-    assert changes.updated == names and not changes.dropped and not changes.added
+    assert changes.updated == [names[0]] and changes.unchanged == [names[1]]
+    assert not changes.dropped and not changes.added
     refreshed = (folder / names[0]).read_text()
     assert " line eight\n" in refreshed and "+line ten\n" in refreshed
-    assert "demo (2025.2) onto 1.0.3: changed: 0 added, 2 updated, 0 dropped" in said
+    assert (folder / names[1]).read_bytes() == second, "still applies as it is: bytes kept"
+    old, new = repo.head("1.0.2")[:8], repo.head("1.0.3")[:8]
+    assert f"demo (2025.2) onto 1.0.3: ref {old} -> {new}; 1 updated, 1 unchanged (changed)" in said
+    assert f"rebased (3-way)                      {names[0]}" in said
     text = path.read_text()
     assert "      demo: {ref: 1.0.3}  # pinned point release\n" in text
     assert text.startswith("# The project's releases (this comment must survive a refresh).\n")
@@ -81,7 +86,8 @@ def test_a_second_refresh_changes_nothing(project, tmp_path):
     changes, said = run(path, tmp_path, "1.0.3")
     assert changes.unchanged == names and not changes.changed
     assert snapshot(folder) == files and path.read_text() == manifest_text
-    assert "0 added, 0 updated, 0 dropped, 2 unchanged" in said
+    sha = repo.head("1.0.3")[:8]
+    assert f"ref {sha} -> {sha}; 2 unchanged (unchanged)" in said
 
 
 def test_user_git_config_does_not_change_the_output(project, tmp_path, _isolated_git_config):
@@ -101,10 +107,11 @@ def test_a_patch_that_landed_upstream_is_dropped(project, tmp_path):
     repo, path, folder, names = project
     release_upstream(repo, "1.0.3", edit(DATA, **{"10": "line ten"}))
     changes, said = run(path, tmp_path, "1.0.3")
-    assert changes.dropped == [(names[0], "already upstream in 1.0.3 (reverse-applies)")]
+    reason = "landed upstream: already upstream in 1.0.3 (reverse-applies)"
+    assert changes.dropped == [(names[0], reason)]
     assert not (folder / names[0]).exists()
-    assert (folder / "series").read_text() == f"{names[1]}\n"
-    assert f"dropped    {names[0]}: already upstream in 1.0.3 (reverse-applies)" in said
+    assert (folder / "series").read_text() == f"# our fixes\n{names[1]}\n", "comment kept"
+    assert f"landed upstream                      {names[0]}: already upstream in 1.0.3" in said
     # The surviving patch keeps its name and number and now applies on its own.
     assert "+line thirty" in (folder / names[1]).read_text()
 
@@ -114,7 +121,7 @@ def test_dry_run_changes_nothing(project, tmp_path):
     release_upstream(repo, "1.0.3", edit(DATA, **{"10": "line ten"}))
     files, manifest_text = snapshot(folder), path.read_text()
     changes, said = run(path, tmp_path, "1.0.3", dry_run=True)
-    assert [n for n, _ in changes.dropped] == [names[0]] and changes.updated == [names[1]]
+    assert [n for n, _ in changes.dropped] == [names[0]] and changes.unchanged == [names[1]]
     assert "would change" in said
     assert snapshot(folder) == files and path.read_text() == manifest_text
     assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
@@ -132,8 +139,11 @@ def test_a_conflict_stops_with_the_work_tree_and_instructions(project, tmp_path)
         run(path, tmp_path, "1.0.3")
     work = work_dir(tmp_path / "build", "demo", "2025.2")
     message = str(caught.value)
-    assert message.startswith(f"{names[1]} conflicts on 1.0.3 (demo/data.txt). Resolve in {work}")
-    assert "inv patches.refresh -s demo -r 2025.2 --continue" in message and "--abort" in message
+    assert message.startswith(
+        f"{names[1]} conflicts on 1.0.3 in demo/data.txt. Resolve it in {work}"
+    )
+    for option in ("--continue", "--skip", "--abort"):
+        assert f"inv patches.refresh -s demo -r 2025.2 {option}" in message
     assert "<<<<<<<" in (work / "demo" / "data.txt").read_text()
     assert snapshot(folder) == files and path.read_text() == manifest_text
     # A second start is refused while this one is under way.
@@ -152,8 +162,9 @@ def test_continue_after_resolving(project, tmp_path):
     git(work, "add", "demo/data.txt")
     logged = []
     changes = continue_refresh(forge(path, tmp_path, logged.append), "demo", "2025.2")
-    assert changes.updated == names
+    assert changes.updated == [names[1]] and changes.unchanged == [names[0]]
     assert "+line thirty (merged)" in (folder / names[1]).read_text()
+    assert "resolved by hand" in logged[-1]
     assert "demo: {ref: 1.0.3}" in path.read_text()
     assert not work.exists()
 

@@ -1,0 +1,127 @@
+"""Evidence that a patch landed upstream even when upstream has since edited the same lines.
+
+A backport that merged and was later touched again (``LOG.warn`` became
+``LOG.warning``) neither applies nor reverse-applies. The upstream history
+still shows it, in three ways, most certain first:
+
+* the patch names a commit it was cherry-picked from, and that commit is in
+  the target's history;
+* an upstream commit carries the patch's Gerrit ``Change-Id`` (OpenStack
+  backports keep the Change-Id of the original review);
+* an upstream commit has the same ``git patch-id --stable``.
+
+The search reads the history of the files the patch touches only (a few
+hundred commits at most), so it is fast on nova too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from imageforge.host import git
+from imageforge.patches.lint import touched_paths
+from imageforge.patches.patchfile import PatchFile
+from imageforge.upstream.mirrors import Mirror
+
+# How far back along the touched files' history to look.
+HISTORY_LIMIT = 300
+_CHANGE_ID = re.compile(r"^Change-Id:\s*(I[0-9a-f]{8,40})\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Landing:
+    commit: str
+    subject: str
+    change_id: str = ""
+    evidence: str = ""  # "Change-Id", "cherry picked from", "patch-id"
+
+    def describe(self) -> str:
+        said = f'landed upstream as {self.commit[:12]} "{self.subject}"'
+        if self.change_id:
+            return f"{said} (Change-Id {self.change_id})"
+        return f"{said} ({self.evidence})"
+
+
+def find_landing(
+    mirror: Mirror, tip: str, patch: PatchFile, *, since: str | None = None
+) -> Landing | None:
+    """How ``patch`` landed in ``tip``'s history (after ``since``, when given), or None."""
+    git_dir = mirror.path
+    for sha in patch.cherry_picked_from:
+        found = git.run(
+            ["rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}"], git_dir=git_dir, check=False
+        )
+        commit = found.stdout.decode().strip()
+        if found.returncode == 0 and _is_ancestor(git_dir, commit, tip):
+            return _landing(git_dir, commit, "cherry picked from")
+    paths = touched_paths((patch.path,))
+    history = _history(git_dir, tip, since, paths)
+    wanted = set(patch.change_ids)
+    for commit, body in history:
+        if wanted & set(_CHANGE_ID.findall(body)):
+            return _landing(git_dir, commit, "Change-Id")
+    # patch-ids need the files' contents; a blobless mirror offline does not have them.
+    if history and not (mirror.offline and mirror.blobless):
+        return _by_patch_id(mirror, tip, since, paths, patch)
+    return None
+
+
+def _history(git_dir: Path, tip: str, since: str | None, paths: list[str]) -> list[tuple[str, str]]:
+    if not paths:
+        return []
+    listed = git.text_raw(
+        [
+            "log",
+            f"-n{HISTORY_LIMIT}",
+            "--format=%H%x00%B%x1e",
+            tip,
+            *([f"^{since}"] if since else []),
+            "--",
+            *paths,
+        ],
+        git_dir=git_dir,
+    )
+    entries = [e.strip("\n") for e in listed.split("\x1e") if e.strip()]
+    return [tuple(e.split("\0", 1)) for e in entries]  # type: ignore[misc]
+
+
+def _by_patch_id(
+    mirror: Mirror, tip: str, since: str | None, paths: list[str], patch: PatchFile
+) -> Landing | None:
+    ours = _patch_ids(patch.raw)
+    if not ours:
+        return None
+    span = [tip, *([f"^{since}"] if since else []), "--", *paths]
+    # The blobs those diffs need, fetched in one batch rather than one by one.
+    raw = git.text(
+        ["log", f"-n{HISTORY_LIMIT}", "--format=", "--raw", "--no-abbrev", *span],
+        git_dir=mirror.path,
+    )
+    blobs = {field for line in raw.splitlines() for field in line.split()[2:4]}
+    mirror.fetch_objects(sorted(b for b in blobs if b.strip("0")))
+    shown = git.run(
+        ["log", f"-n{HISTORY_LIMIT}", "-p", "--format=commit %H", *span], git_dir=mirror.path
+    ).stdout
+    for line in git.text(["patch-id", "--stable"], input=shown).splitlines():
+        patch_id, commit = line.split()
+        if patch_id in ours:
+            return _landing(mirror.path, commit, "patch-id")
+    return None
+
+
+def _patch_ids(diff: bytes) -> set[str]:
+    return {line.split()[0] for line in git.text(["patch-id", "--stable"], input=diff).splitlines()}
+
+
+def _landing(git_dir: Path, commit: str, evidence: str) -> Landing:
+    body = git.text_raw(["log", "-1", "--format=%s%x00%B", commit], git_dir=git_dir)
+    subject, message = body.split("\0", 1)
+    change_ids = _CHANGE_ID.findall(message)
+    return Landing(commit, subject.strip(), change_ids[0] if change_ids else "", evidence)
+
+
+def _is_ancestor(git_dir: Path, commit: str, tip: str) -> bool:
+    proc = git.run(["merge-base", "--is-ancestor", commit, tip], git_dir=git_dir, check=False)
+    return proc.returncode == 0

@@ -1,0 +1,265 @@
+"""Refresh on messy real histories: landed-then-edited backports, hand work in a stopped
+refresh, dry runs past conflicts, remembered resolutions, patches that are not mails."""
+
+from __future__ import annotations
+
+import pytest
+
+from imageforge.maintain.edit import edit as start_edit
+from imageforge.maintain.edit import export
+from imageforge.maintain.refresh import (
+    RefreshStopped,
+    abort_refresh,
+    continue_refresh,
+    refresh,
+    skip_refresh,
+    work_dir,
+)
+from imageforge.patches.apply import LANDED
+from imageforge.patches.gate import check_patches
+from tests.maintain.conftest import DATA, edit
+from tests.support.gitrepos import git
+from tests.support.projects import make_forge
+
+
+def forge(path, tmp_path, logged=None):
+    return make_forge(path, tmp_path, **({"log": logged.append} if logged is not None else {}))
+
+
+def run(path, tmp_path, onto="1.0.3", **kwargs):
+    logged: list[str] = []
+    changes = refresh(forge(path, tmp_path, logged), "demo", "2025.2", onto, **kwargs)
+    return changes, "\n".join(logged)
+
+
+def series_of(repo, folder, commits):
+    """Replace the series with ``commits`` [(data.txt content, message)] made on 1.0.2."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        old.unlink()
+    repo.git("checkout", "--quiet", "-B", "local", "1.0.2")
+    for data, message in commits:
+        (repo.path / "demo" / "data.txt").write_text(data)
+        repo.git("commit", "--quiet", "-am", message)
+    names = [
+        p.rsplit("/", 1)[-1]
+        for p in repo.git("format-patch", "-o", str(folder), "1.0.2..local").split()
+    ]
+    (folder / "series").write_text("".join(f"{n}\n" for n in names))
+    repo.checkout("stable/2025.2")
+    return names
+
+
+def upstream(repo, *changes, tag="1.0.3"):
+    """Commit ``changes`` [(data.txt content, message)] on stable/2025.2, then tag."""
+    repo.checkout("stable/2025.2")
+    for data, message in changes:
+        repo.commit({"demo/data.txt": data}, message)
+    repo.tag(tag)
+
+
+TEN = edit(DATA, **{"10": "line ten"})
+# Upstream lands "line ten", then edits the same line and its neighbour.
+EDITED = edit(DATA, **{"10": "line ten, reworded", "11": "line eleven"})
+
+
+def test_a_backport_that_landed_and_was_edited_is_found_by_change_id(project, tmp_path):
+    repo, path, folder, _ = project
+    [name] = series_of(repo, folder, [(TEN, "Name line ten\n\nChange-Id: I1234abcd5678ef90")])
+    upstream(
+        repo,
+        (TEN, "Name line ten upstream\n\nChange-Id: I1234abcd5678ef90"),
+        (EDITED, "Reword line ten"),
+    )
+    landed = repo.head("1.0.3~1")
+    changes, said = run(path, tmp_path)
+    expected = (
+        f'landed upstream as {landed[:12]} "Name line ten upstream" (Change-Id I1234abcd5678ef90)'
+    )
+    assert changes.dropped == [(name, f"landed upstream: {expected}")]
+    assert expected in said
+    assert not folder.exists(), "nothing left: the series folder is removed"
+    assert "every patch is gone" in said
+    # The gate says the same at the new ref, and does not fail.
+    path.write_text(path.read_text().replace("ref: 1.0.2", "ref: 1.0.3"))
+    series_of(repo, folder, [(TEN, "Name line ten\n\nChange-Id: I1234abcd5678ef90")])
+    [report] = check_patches(forge(path, tmp_path))
+    assert report.ok and report.results[0].status == LANDED
+    assert report.results[0].describe() == expected
+
+
+def test_a_cherry_picked_from_line_naming_an_upstream_commit(project, tmp_path):
+    repo, path, folder, _ = project
+    upstream(repo, (EDITED, "Name and reword lines ten and eleven"), tag="1.0.3")
+    picked = repo.head("1.0.3")
+    [name] = series_of(
+        repo, folder, [(TEN, f"Backport line ten\n\n(cherry picked from commit {picked})")]
+    )
+    changes, _ = run(path, tmp_path)
+    assert changes.dropped == [
+        (
+            name,
+            f'landed upstream: landed upstream as {picked[:12]} "Name and reword lines ten and '
+            'eleven" (cherry picked from)',
+        )
+    ]
+
+
+def test_a_patch_id_match_without_any_trailer(project, tmp_path):
+    repo, path, folder, _ = project
+    [name] = series_of(repo, folder, [(TEN, "Our own words for line ten")])
+    upstream(repo, (TEN, "Their words for line ten"), (EDITED, "Reword line ten"))
+    same = repo.head("1.0.3~1")
+    changes, _ = run(path, tmp_path)
+    assert changes.dropped == [
+        (
+            name,
+            f'landed upstream: landed upstream as {same[:12]} "Their words for line ten" (patch-id)',
+        )
+    ]
+
+
+def conflict(repo):
+    upstream(repo, (edit(DATA, **{"30": "line THIRTY upstream"}), "Change line thirty"))
+
+
+def stopped(project, tmp_path):
+    repo, path, _folder, _names = project
+    conflict(repo)
+    with pytest.raises(RefreshStopped):
+        run(path, tmp_path)
+    return work_dir(tmp_path / "build", "demo", "2025.2")
+
+
+def test_skip_drops_the_stopped_patch_by_hand(project, tmp_path):
+    _, path, folder, names = project
+    stopped(project, tmp_path)
+    logged: list[str] = []
+    changes = skip_refresh(forge(path, tmp_path, logged), "demo", "2025.2")
+    assert changes.dropped == [(names[1], "dropped by hand")]
+    assert (folder / "series").read_text() == f"# our fixes\n{names[0]}\n"
+    assert "demo: {ref: 1.0.3}" in path.read_text()
+
+
+def test_a_resolution_to_upstreams_side_is_dropped_as_empty(project, tmp_path):
+    _repo, path, folder, names = project
+    work = stopped(project, tmp_path)
+    # Take upstream's line thirty: with patch one already on top, the patch adds nothing.
+    (work / "demo" / "data.txt").write_text(
+        edit(DATA, **{"10": "line ten", "30": "line THIRTY upstream"})
+    )
+    git(work, "add", "demo/data.txt")
+    changes = continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+    assert changes.dropped == [(names[1], "empty after resolution: resolved to upstream's side")]
+    assert not (folder / names[1]).exists()
+    assert all(p.stat().st_size for p in folder.iterdir()), "no empty patch file is written"
+
+
+def test_a_cherry_pick_skipped_by_hand_then_continue(project, tmp_path):
+    _, path, _folder, names = project
+    work = stopped(project, tmp_path)
+    git(work, "cherry-pick", "--skip")
+    changes = continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+    assert [n for n, _ in changes.dropped] == [names[1]]
+    assert "dropped by hand: skipped in the work tree" in changes.dropped[0][1]
+
+
+def test_continue_refuses_conflict_markers(project, tmp_path):
+    _, path, folder, _names = project
+    work = stopped(project, tmp_path)
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    git(work, "add", "demo/data.txt")  # markers and all
+    with pytest.raises(RefreshStopped, match=r"demo/data.txt still hold conflict markers"):
+        continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
+    assert "ref: 1.0.2" in path.read_text()
+
+
+def test_a_dry_run_goes_past_a_conflict_and_reports_every_patch(project, tmp_path):
+    repo, path, folder, names = project
+    upstream(repo, (edit(DATA, **{"10": "line TEN upstream", "8": "line eight"}), "Upstream"))
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    changes, said = run(path, tmp_path, dry_run=True)
+    lines = said.splitlines()
+    assert f"{names[0]}: demo/data.txt: hunk #1 (@@ -7 @@) does not apply" in said
+    assert any(line.split()[0] == "conflicts" and names[0] in line for line in lines)
+    assert any(line.split()[0] == "unchanged" and names[1] in line for line in lines)
+    assert "1 conflict (would change)" in lines[1] or "1 conflict" in said
+    assert changes.unchanged == [names[1]]
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
+    assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
+
+
+def test_a_resolution_is_reused_after_abort(project, tmp_path):
+    _, path, folder, names = project
+    work = stopped(project, tmp_path)
+    (work / "demo" / "data.txt").write_text(
+        edit(DATA, **{"10": "line ten", "30": "line thirty (merged)"})
+    )
+    git(work, "add", "demo/data.txt")
+    abort_refresh(forge(path, tmp_path), "demo", "2025.2")
+    changes, said = run(path, tmp_path)  # no stop this time
+    assert f"resolved from a recorded resolution {names[1]}" in " ".join(said.split())
+    assert "+line thirty (merged)" in (folder / names[1]).read_text()
+    assert changes.updated == [names[1]]
+
+
+LICENSED = (
+    "# SPDX-FileCopyrightText: 2025 Example Cloud\n"
+    "# SPDX-License-Identifier: Apache-2.0\n"
+    "\n"
+    "Name line ten, our way.\n"
+    "\n"
+)
+
+
+def licensed_series(repo, folder):
+    for old in folder.iterdir():
+        old.unlink()
+    (repo.path / "demo" / "data.txt").write_text(TEN)
+    diff = repo.git("diff", "--no-color")
+    repo.git("checkout", "--", ".")
+    (folder / "local-line-ten.patch").write_text(LICENSED + diff + "\n")
+    (folder / "series").write_text("local-line-ten.patch\n")
+    return folder / "local-line-ten.patch"
+
+
+def test_a_free_text_patch_is_refreshed_with_its_preamble(project, tmp_path):
+    repo, path, folder, _ = project
+    repo.checkout("1.0.2")
+    patch = licensed_series(repo, folder)
+    upstream(repo, (edit(DATA, **{"8": "line eight"}), "Touch line eight"))
+    changes, said = run(path, tmp_path)
+    assert changes.updated == ["local-line-ten.patch"], said
+    text = patch.read_text()
+    assert text.startswith(LICENSED + "diff --git a/demo/data.txt b/demo/data.txt\n")
+    assert " line eight\n" in text and "+line ten\n" in text
+
+
+def test_a_free_text_patch_is_edited_and_kept_byte_for_byte(project, tmp_path):
+    repo, path, folder, _ = project
+    repo.checkout("1.0.2")
+    patch = licensed_series(repo, folder)
+    before = patch.read_bytes()
+    work = start_edit(forge(path, tmp_path), "demo", "2025.2")
+    assert git(work, "log", "-1", "--format=%B").startswith("# SPDX-FileCopyrightText")
+    changes = export(forge(path, tmp_path), "demo", "2025.2", dry_run=True)
+    assert not changes.changed and changes.unchanged == ["local-line-ten.patch"]
+    export(forge(path, tmp_path), "demo", "2025.2")
+    assert patch.read_bytes() == before
+
+
+def test_only_the_ref_moves(project, tmp_path):
+    repo, path, folder, _names = project
+    repo.checkout("stable/2025.2")
+    repo.commit({"CHANGES.txt": "unrelated\n"}, "Unrelated")
+    repo.tag("1.0.3")
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    _, said = run(path, tmp_path)
+    old, new = repo.head("1.0.2")[:8], repo.head("1.0.3")[:8]
+    assert (
+        said.splitlines()[1]
+        == f"demo (2025.2) onto 1.0.3: ref {old} -> {new}; 2 unchanged (unchanged)"
+    )
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files, "byte for byte"
+    assert "demo: {ref: 1.0.3}" in path.read_text()
