@@ -306,7 +306,10 @@ def _report(state: RefreshState, changes: SeriesChanges) -> str:
     left_out = [f for f in state.fates if f[1] == Fate.CONFLICTS.value]
     if left_out:
         counts.append(f"{len(left_out)} conflict{'s' if len(left_out) > 1 else ''}")
-    verb = "would change" if state.dry_run else "changed" if changes.changed else "unchanged"
+    if state.dry_run:
+        verb = "dry run, nothing written"
+    else:
+        verb = "changed" if changes.changed else "unchanged"
     head = (
         f"{state.project} ({state.release}) onto {state.onto}: ref {state.old_commit[:8]} -> "
         f"{state.onto_commit[:8]}; {', '.join(counts) or 'no patches'} ({verb})"

@@ -122,7 +122,7 @@ def test_dry_run_changes_nothing(project, tmp_path):
     files, manifest_text = snapshot(folder), path.read_text()
     changes, said = run(path, tmp_path, "1.0.3", dry_run=True)
     assert [n for n, _ in changes.dropped] == [names[0]] and changes.unchanged == [names[1]]
-    assert "would change" in said
+    assert "(dry run, nothing written)" in said
     assert snapshot(folder) == files and path.read_text() == manifest_text
     assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
 
