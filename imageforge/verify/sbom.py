@@ -40,6 +40,7 @@ from packaging.utils import canonicalize_name
 from imageforge.constraints.generate import Constraints
 from imageforge.errors import ForgeError
 from imageforge.host import docker, process
+from imageforge.host.files import write_atomically
 from imageforge.patches.export import Export
 from imageforge.verify.runner import probe, probe_runner
 
@@ -210,9 +211,7 @@ def write_bom(bom: Bom, target: Path) -> str:
     if error is not None:
         raise ForgeError(f"the SBOM does not validate against CycloneDX 1.6: {error}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(text)
-    partial.replace(target)
+    write_atomically(target, text)
     digest = hashlib.sha256(text.encode()).hexdigest()
     target.with_name(f"{target.name}.sha256").write_text(f"{digest}  {target.name}\n")
     return digest
