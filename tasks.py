@@ -32,6 +32,8 @@ def reports_errors(body):
             return body(*args, **kwargs)
         except ForgeError as err:
             raise Exit(f"error: {err}", code=1) from None
+        except OSError as err:  # a full disk, a permission: the file and the reason, one line
+            raise Exit(f"error: {err}", code=1) from None
         except KeyboardInterrupt:
             raise Exit("error: interrupted", code=130) from None
 

@@ -415,7 +415,12 @@ def _load_state(work: Path, project: str, release: str) -> RefreshState:
     if not state_file.is_file():
         raise ForgeError(f"no refresh of {project} ({release}) is under way (nothing in {work})")
     try:
-        return RefreshState(**json.loads(state_file.read_text()))
+        state = RefreshState(**json.loads(state_file.read_text()))
+        for _name, fate, _detail in state.fates:
+            Fate(fate)  # a hand-edited fate is refused here, not later
+        if not 0 <= state.position <= len(state.patches) == len(state.commits):
+            raise ValueError(f"position {state.position} outside the series")
+        return state
     except (ValueError, TypeError) as err:
         raise ForgeError(
             f"{state_file} is not a refresh state this forge can read ({err}): --abort "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from imageforge.errors import ForgeError
 from imageforge.maintain.edit import edit as start_edit
 from imageforge.maintain.edit import export
 from imageforge.maintain.refresh import (
@@ -263,3 +264,12 @@ def test_only_the_ref_moves(project, tmp_path):
     )
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == files, "byte for byte"
     assert "demo: {ref: 1.0.3}" in path.read_text()
+
+
+def test_a_hand_edited_state_file_is_one_line_not_a_traceback(project, tmp_path):
+    _, path, _folder, _names = project
+    work = stopped(project, tmp_path)
+    state = work / ".git" / "forge-refresh.json"
+    state.write_text(state.read_text().replace('"position": 1', '"position": 7'))
+    with pytest.raises(ForgeError, match=r"is not a refresh state this forge can read"):
+        continue_refresh(forge(path, tmp_path), "demo", "2025.2")
