@@ -255,7 +255,7 @@ def patches_check(c, service=None, release=None):
 )
 @reports_errors
 def patches_lint(c, service=None, release=None):
-    """Lint every patch file: malformed hunks, CRLF, paths outside the tree, binary damage."""
+    """Lint every patch file: bad hunks, CRLF, paths and symlinks leaving the tree, conflict markers."""
     from imageforge.patches.lint import lint_series
     from imageforge.patches.series import select
 

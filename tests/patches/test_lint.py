@@ -82,3 +82,53 @@ def test_require_clean_names_every_problem(good_patch):
     series = load_series(good_patch.parent, "demo", "2025.2")
     with pytest.raises(PatchLintError, match=f"{good_patch.name}: CRLF line endings"):
         require_clean([series])
+
+
+def _symlink_patch(repo, tmp_path, link: str, target: str):
+    """A real `git format-patch` of a commit adding a symlink."""
+    (repo.path / link).parent.mkdir(parents=True, exist_ok=True)
+    (repo.path / link).symlink_to(target)
+    repo.git("add", "--all")
+    repo.git("commit", "--quiet", "-m", "Add a link")
+    out = tmp_path / "links"
+    repo.git("format-patch", "--quiet", "-o", str(out), "-1")
+    [patch] = sorted(out.glob("*.patch"))
+    assert "new file mode 120000" in patch.read_text()
+    return patch
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../etc/passwd", "../../../root"])
+def test_a_symlink_leaving_the_tree_is_refused(upstream, tmp_path, target):
+    patch = _symlink_patch(upstream(), tmp_path, "demo/evil.py", target)
+    assert lint_patch(patch) == [
+        f"{patch}: demo/evil.py: symlink to {target} points outside the source tree"
+    ]
+
+
+def test_a_symlink_inside_the_tree_is_sound(upstream, tmp_path):
+    patch = _symlink_patch(upstream(), tmp_path, "demo/alias.py", "greeting.py")
+    assert lint_patch(patch) == []
+
+
+def test_added_conflict_markers_are_flagged(good_patch):
+    text = good_patch.read_text().replace(
+        '+GREETING = "hi"',
+        '+<<<<<<< HEAD\n+GREETING = "hi"\n+=======\n+GREETING = "ho"\n+>>>>>>> 1234abc (Say ho)',
+    )
+    good_patch.write_text(text.replace("@@ -1,4 +1,4 @@", "@@ -1,4 +1,8 @@"))
+    assert lint_patch(good_patch) == [
+        f"{good_patch}: {GREETING}: adds a conflict marker line '<<<<<<< HEAD' (an unresolved merge)",
+        f"{good_patch}: {GREETING}: adds a conflict marker line "
+        "'>>>>>>> 1234abc (Say ho)' (an unresolved merge)",
+    ]
+
+
+def test_an_rst_underline_is_not_a_conflict_marker(good_patch):
+    text = good_patch.read_text().replace('+GREETING = "hi"', '+GREETING = "hi"\n+=======')
+    good_patch.write_text(text.replace("@@ -1,4 +1,4 @@", "@@ -1,4 +1,5 @@"))
+    assert lint_patch(good_patch) == []
+
+
+def test_a_path_outside_the_tree_is_reported_once(good_patch):
+    good_patch.write_text(good_patch.read_text().replace(GREETING, "../evil.py"))
+    assert lint_patch(good_patch) == [f"{good_patch}: ../evil.py: path outside the source tree"]
