@@ -13,7 +13,6 @@ from pathlib import Path
 
 from imageforge.host import git
 
-
 # An uncommitted patch folder changes the image as much as an edited file does;
 # an untracked scratch file elsewhere (notes, benchmark output) does not.
 BUILD_INPUTS = ("patches", "images", "constraints", "releases.yaml")

@@ -8,6 +8,7 @@ the commands through ``COMMAND_LOG``.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +16,16 @@ from pathlib import Path
 from imageforge.host import process
 from imageforge.host.process import last_words
 
-__all__ = ["COMMAND_LOG", "GitError", "is_full_sha", "last_words", "run", "text", "text_raw"]
+__all__ = [
+    "COMMAND_LOG",
+    "DamagedRepositoryError",
+    "GitError",
+    "is_full_sha",
+    "last_words",
+    "run",
+    "text",
+    "text_raw",
+]
 
 # Appended to by run() when not None; tests use it to see which commands ran.
 COMMAND_LOG: list[list[str]] | None = None
@@ -27,8 +37,32 @@ FULL_SHA_LENGTH = 40
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
 
 
+# What git says when the bytes of a repository are damaged (a disk error, a
+# killed gc, a hand edit), as opposed to an object that is merely absent.
+_DAMAGE = re.compile(
+    r"is corrupt|inflate: |bad object|object file .* is empty|unable to unpack"
+    r"|hash mismatch|packfile .* cannot be accessed|index file .* is too small"
+    r"|invalid (?:sha1|object) pointer|non-monotonic index|bad packed object"
+    r"|not a git repository",
+    re.IGNORECASE,
+)
+
+
 class GitError(process.ProcessError):
     """A git command failed; the message carries git's own explanation."""
+
+
+class DamagedRepositoryError(GitError):
+    """The repository's own files are damaged; it must be moved aside and cloned again."""
+
+    def __init__(self, git_dir: Path, stderr: str) -> None:
+        self.git_dir = git_dir
+        self.reason = last_words(stderr)
+        super().__init__(
+            f"the repository {git_dir} is damaged ({self.reason}); move it aside "
+            f"(mv {git_dir} {git_dir}.damaged) and run again: the forge clones it anew",
+            stderr,
+        )
 
 
 def run(
@@ -50,6 +84,8 @@ def run(
     proc = process.run(command, cwd=cwd, env={**_ENV, **(env or {})}, input=input, check=False)
     if check and proc.returncode != 0:
         stderr = proc.stderr.decode(errors="replace")
+        if git_dir is not None and _DAMAGE.search(stderr) and git_dir.exists():
+            raise DamagedRepositoryError(git_dir, stderr)
         raise GitError(f"git {args[0]} failed: {last_words(stderr)}", stderr)
     return proc
 

@@ -13,6 +13,7 @@ import hashlib
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,24 @@ class Mirror:
         """Create the mirror if it does not exist yet (under the lock)."""
         with file_lock(self.lock_path):
             self._ensure_locked()
+
+    def repair(self) -> Path:
+        """Move a damaged mirror aside and clone it again; returns where the damaged one lies.
+
+        The damaged copy is kept, not deleted: it may hold the only evidence of
+        what went wrong, and removing 1 GB is the user's call.
+        """
+        with file_lock(self.lock_path):
+            if self.offline:
+                raise OfflineError(
+                    f"offline: the mirror {self.path} of {self.url} is damaged and cannot be "
+                    f"cloned again offline; move it aside (mv {self.path} {self.path}.damaged) "
+                    "and run once without FORGE_OFFLINE"
+                )
+            aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d%H%M%S')}")
+            self.path.rename(aside)
+            self._ensure_locked()
+        return aside
 
     def resolve(self, ref: str) -> str:
         """The commit SHA of ``ref`` (branch, tag or full SHA), fetching only when needed."""

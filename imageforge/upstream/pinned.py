@@ -9,15 +9,18 @@ fetched once, not by every stage that looks at it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from imageforge.context import Forge
+from imageforge.context import Forge, silent
 from imageforge.errors import ForgeError
 from imageforge.host import git
 from imageforge.upstream.mirrors import Mirror, OfflineError, RefError, mirror_for
 from imageforge.upstream.versions import pbr_version
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Pinned:
     ref: str
     mirror: Mirror
     commit: str
+    log: Callable[[str], None] = field(default=silent, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -42,9 +46,12 @@ class Pinned:
         """Make the blobs of ``paths`` (None: the whole tree) present; offline, fail if absent."""
         try:
             if paths is None:
-                self.mirror.prefetch_blobs(self.commit)
+                repaired(self.mirror, self.log, lambda: self.mirror.prefetch_blobs(self.commit))
             else:
-                self.mirror.prefetch_paths(self.commit, sorted(set(paths)))
+                wanted = sorted(set(paths))
+                repaired(
+                    self.mirror, self.log, lambda: self.mirror.prefetch_paths(self.commit, wanted)
+                )
         except RefError as err:
             raise type(err)(f"{self.name}: {err}") from err
 
@@ -74,10 +81,24 @@ def pin(forge: Forge, project: str, release: str, repo: str, ref: str) -> Pinned
     commit = forge.memo.get(key)
     if commit is None:
         try:
-            commit = handle.resolve(ref)
+            commit = repaired(handle, forge.log, lambda: handle.resolve(ref))
         except OfflineError as err:
             raise OfflineError(f"{project} ({release}): {repo} at {ref!r}: {err}") from err
         except ForgeError as err:
             raise RefError(f"{project} ({release}): {repo} at {ref!r}: {err}") from err
         forge.memo[key] = commit
-    return Pinned(project, release, repo, ref, handle, commit)
+    return Pinned(project, release, repo, ref, handle, commit, forge.log)
+
+
+def repaired(mirror: Mirror, log: Callable[[str], None], action: Callable[[], T]) -> T:
+    """``action()``; if it finds the mirror damaged, move it aside, clone it again, retry once."""
+    try:
+        return action()
+    except git.DamagedRepositoryError as err:
+        if err.git_dir.resolve() != mirror.path.resolve():
+            raise
+        aside = mirror.repair()
+        log(
+            f"{mirror.url}: the mirror was damaged ({err.reason}); moved aside to {aside}, cloned again"
+        )
+    return action()
