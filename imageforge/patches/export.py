@@ -3,21 +3,26 @@
 ``build/sources/<release>/<project>/`` holds ``tree/`` (the build context: the
 files at that commit with the project's patch series applied, no .git,
 PKG-INFO carrying the upstream version) and ``export.json`` (what it was made
-from: commit, version, the patches applied and the series digest). An export is built in a temporary
-folder and renamed into place, so an interrupted or failed run never leaves a
-tree that a later build would take for complete.
+from: commit, version, the patches applied, the series digest and a digest of
+the tree itself). An export is built in a temporary folder and renamed into
+place, so an interrupted or failed run never leaves a tree that a later build
+would take for complete; the temporary folders of a run killed outright are
+removed by the next one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from imageforge.context import Forge
-from imageforge.host.files import file_lock
+from imageforge.host.files import file_lock, write_atomically
 from imageforge.patches.apply import APPLIES, PatchError, apply_series
 from imageforge.patches.lint import require_clean, touched_paths
 from imageforge.patches.series import Series, series_for
@@ -28,7 +33,7 @@ from imageforge.upstream.versions import write_pkg_info
 RECORD = "export.json"
 # Bumped whenever an export's content changes shape (e.g. SOURCES.txt was
 # added): older exports are then made again instead of being taken as current.
-EXPORT_FORMAT = 2
+EXPORT_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,10 @@ class Export:
     committed: str = ""
     # Files of the tree that the applied patches changed or created.
     patched_files: tuple[str, ...] = ()
+    # The tree as exported: a cheap stamp (paths, sizes, mtimes) checked on
+    # every use, and the content digest checked when the stamp differs.
+    tree_stamp: str = ""
+    tree_digest: str = ""
 
     def record(self) -> dict:
         data = asdict(self)
@@ -81,13 +90,17 @@ def export_source(forge: Forge, target: Pinned, series: Series | None = None) ->
     series_digest = series.digest if series else ""
     folder = export_folder(forge.build_dir, target.release, target.project)
     with file_lock(folder.with_name(f".{folder.name}.lock")):
+        _remove_stale_work(folder, forge.log)
         current = read_export(folder)
-        if (
-            current is not None
-            and current.commit == target.commit
-            and current.repo == target.repo
-            and current.series_digest == series_digest
+        if current is not None and (current.commit, current.repo, current.series_digest) != (
+            target.commit,
+            target.repo,
+            series_digest,
         ):
+            current = None
+        if current is not None:
+            current = _intact(current, folder, forge.log)
+        if current is not None:
             forge.log(
                 f"{target.name}: {target.ref} = {target.commit[:12]}, "
                 f"version {current.version}, up to date in {current.tree}"
@@ -96,7 +109,7 @@ def export_source(forge: Forge, target: Pinned, series: Series | None = None) ->
         target.prefetch()
         version = target.version()
         folder.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        work = Path(tempfile.mkdtemp(prefix=_work_prefix(folder), dir=folder.parent))
         try:
             tree = work / "tree"
             tree.mkdir()
@@ -119,6 +132,8 @@ def export_source(forge: Forge, target: Pinned, series: Series | None = None) ->
                 series_digest=series_digest,
                 committed=target.committed(),
                 patched_files=patched_files,
+                tree_stamp=tree_stamp(tree),
+                tree_digest=tree_digest(tree),
             )
             (work / RECORD).write_text(json.dumps(export.record(), indent=2) + "\n")
             _replace(work, folder)
@@ -145,12 +160,78 @@ def read_export(folder: Path) -> Export | None:
         return None
 
 
+def _files(tree: Path) -> list[Path]:
+    found = []
+    for top, dirs, files in os.walk(tree):
+        dirs.sort()
+        found += [Path(top, name) for name in sorted(files)]
+    return found
+
+
+def tree_stamp(tree: Path) -> str:
+    """A digest of every file's path, size and mtime: cheap, and changed by any edit."""
+    digest = hashlib.sha256()
+    for path in _files(tree):
+        info = path.lstat()
+        digest.update(f"{path.relative_to(tree)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def tree_digest(tree: Path) -> str:
+    """A digest of every file's path, mode and content (a symlink: its target)."""
+    digest = hashlib.sha256()
+    for path in _files(tree):
+        info = path.lstat()
+        content = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        digest.update(f"{path.relative_to(tree)}\0{info.st_mode & 0o111:o}\0".encode())
+        digest.update(hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def _intact(export: Export, folder: Path, log) -> Export | None:
+    """``export`` if its tree is still what was exported; None when a hand edit made it stale."""
+    stamp = tree_stamp(export.tree)
+    if stamp == export.tree_stamp:
+        return export
+    # Sizes or mtimes moved (a copy, a touch): only the content decides.
+    if tree_digest(export.tree) == export.tree_digest:
+        export = replace(export, tree_stamp=stamp)
+        write_atomically(folder / RECORD, json.dumps(export.record(), indent=2) + "\n")
+        return export
+    log(f"{export.project} ({export.release}): {export.tree} was changed by hand; exporting again")
+    return None
+
+
+def _work_prefix(folder: Path) -> str:
+    # ".nova.work-": no other project's folder name can start with it
+    # (".neutron-" would also match neutron-lib's temporary folders).
+    return f".{folder.name}.work-"
+
+
+def _remove_stale_work(folder: Path, log) -> None:
+    """Remove the temporary folders of exports that were killed before they finished.
+
+    Called under the folder's lock: any export of this folder still running
+    would hold that lock, so every temporary folder found here is orphaned.
+    """
+    # Older forges named them ".nova-" plus mkdtemp's eight characters.
+    legacy = re.compile(rf"\.{re.escape(folder.name)}-[a-z0-9_]{{8}}")
+    for stale in sorted(folder.parent.glob(".*")):
+        if not (stale.name.startswith(_work_prefix(folder)) or legacy.fullmatch(stale.name)):
+            continue
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+        log(f"removed {stale}, left by an export that was interrupted")
+
+
 def _replace(new: Path, folder: Path) -> None:
     """Put ``new`` at ``folder``; the record is renamed in last, so a reader never sees half."""
     if folder.exists():
         # Remove the old record first: from here on the folder is not complete.
         (folder / RECORD).unlink(missing_ok=True)
-        trash = folder.with_name(f".{folder.name}-old")
+        trash = folder.with_name(f"{_work_prefix(folder)}old")
         shutil.rmtree(trash, ignore_errors=True)
         folder.rename(trash)
         shutil.rmtree(trash, ignore_errors=True)

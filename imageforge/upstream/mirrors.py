@@ -198,6 +198,10 @@ class Mirror:
                 "(FORGE_OFFLINE never clones; run once online to create it)"
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A clone killed outright (kill -9) leaves its temporary folder; under
+        # this lock no other clone of this mirror runs, so any found is orphaned.
+        for stale in self.path.parent.glob(f".{self.path.name}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         # Clone beside the final path and rename: an interrupted clone leaves a
         # temporary folder, never a half mirror that looks usable.
         work = Path(tempfile.mkdtemp(prefix=f".{self.path.name}-", dir=self.path.parent))

@@ -50,7 +50,9 @@ def test_export_has_the_tree_no_git_and_the_version(upstream, tmp_path):
         "series_digest": "",
         "committed": "2025-01-01T00:00:00+00:00",
         "patched_files": [],
-        "format": 2,
+        "tree_stamp": exporting.tree_stamp(export.tree),
+        "tree_digest": exporting.tree_digest(export.tree),
+        "format": 3,
     }
 
 
@@ -64,8 +66,7 @@ def test_post_tag_branch_export_has_a_dev_version(upstream, tmp_path):
 def test_rerun_with_nothing_changed_is_a_no_op_without_network(upstream, tmp_path):
     repo = upstream()
     first = export_at(repo, "1.0.0", tmp_path)
-    marker = first.tree / "untouched"
-    marker.write_text("the tree was not rewritten")
+    inode = (first.tree / "setup.cfg").stat().st_ino
     git.COMMAND_LOG = []
     lines = []
     try:
@@ -74,8 +75,55 @@ def test_rerun_with_nothing_changed_is_a_no_op_without_network(upstream, tmp_pat
     finally:
         git.COMMAND_LOG = None
     assert again == first
-    assert marker.exists()
+    assert (first.tree / "setup.cfg").stat().st_ino == inode  # not rewritten
     assert "up to date" in lines[0]
+
+
+def test_a_tree_edited_by_hand_is_exported_again(upstream, tmp_path):
+    repo = upstream()
+    first = export_at(repo, "1.0.0", tmp_path)
+    (first.tree / "setup.cfg").write_text("edited by hand\n")
+    lines = []
+    again = export_at(repo, "1.0.0", tmp_path, log=lines.append)
+    assert lines[0] == f"demo (2025.2): {first.tree} was changed by hand; exporting again"
+    assert (again.tree / "setup.cfg").read_text() == (repo.git("show", "1.0.0:setup.cfg") + "\n")
+
+
+def test_a_file_added_or_removed_by_hand_is_noticed(upstream, tmp_path):
+    repo = upstream()
+    first = export_at(repo, "1.0.0", tmp_path)
+    (first.tree / "stray.py").write_text("")
+    again = export_at(repo, "1.0.0", tmp_path)
+    assert not (again.tree / "stray.py").exists()
+    (again.tree / "setup.cfg").unlink()
+    assert (export_at(repo, "1.0.0", tmp_path).tree / "setup.cfg").is_file()
+
+
+def test_a_touched_but_unchanged_tree_is_still_up_to_date(upstream, tmp_path):
+    repo = upstream()
+    first = export_at(repo, "1.0.0", tmp_path)
+    os.utime(first.tree / "setup.cfg", ns=(0, 0))
+    lines = []
+    again = export_at(repo, "1.0.0", tmp_path, log=lines.append)
+    assert "up to date" in lines[0]
+    # The new stamp is recorded, so the next run trusts the cheap check again.
+    assert again.tree_stamp == exporting.tree_stamp(first.tree) != first.tree_stamp
+
+
+def test_temporary_folders_of_a_killed_export_are_removed(upstream, tmp_path):
+    repo = upstream()
+    sources = tmp_path / "build" / "sources" / "2025.2"
+    killed = [sources / ".demo.work-k1ll3d00", sources / ".demo-ab3de_gh"]
+    for folder in killed:
+        (folder / "tree").mkdir(parents=True)
+        (folder / "tree" / "big.bin").write_bytes(b"x" * 1000)
+    neighbour = sources / ".demo-lib.work-running"  # another project's export, not ours
+    neighbour.mkdir()
+    lines = []
+    export_at(repo, "1.0.0", tmp_path, log=lines.append)
+    assert not any(folder.exists() for folder in killed)
+    assert neighbour.is_dir()
+    assert f"removed {killed[0]}, left by an export that was interrupted" in lines
 
 
 def test_a_moved_branch_is_exported_anew(upstream, tmp_path):

@@ -155,3 +155,12 @@ def test_prefetch_paths_fetches_only_those_blobs_once(repo, tmp_path):
         assert git.COMMAND_LOG == [], "known to be present: no git call, no network"
     finally:
         git.COMMAND_LOG = None
+
+
+def test_a_clone_killed_outright_leaves_nothing_after_the_next_run(repo, tmp_path):
+    mirror = mirror_for(repo.url, tmp_path / "cache")
+    killed = mirror.path.parent / f".{mirror.path.name}-k1ll3d00"
+    (killed / "repo.git").mkdir(parents=True)
+    mirror.ensure()
+    assert not killed.exists()
+    assert (mirror.path / "HEAD").is_file()
