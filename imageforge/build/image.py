@@ -198,14 +198,30 @@ def _image_size(reference: str) -> int | None:
     return int(result.stdout.strip()) if result.returncode == 0 else None
 
 
-def service_image(
+def planned_image(
     forge: Forge, release: str, service: str, options: BuildOptions | None = None
-) -> tuple[str, BuildInputs]:
-    """The reference a build of ``service`` would produce now, and its prepared inputs."""
+) -> tuple[ImageBuild, BuildInputs]:
+    """The service image a build would produce now (tags and labels), and its inputs."""
     platform = options.platform if options else None
     dry = BuildOptions(platform=platform, dry_run=True)
     inputs, plan = _prepare_and_plan(forge, release, service, dry)
-    return plan[-1].tags[0], inputs
+    return plan[-1], inputs
+
+
+def stale_labels(planned: ImageBuild, found: dict[str, str]) -> list[str]:
+    """How the labels of a built image differ from those a build would give it now.
+
+    The forge revision is left out: committing a README does not make an image
+    stale, while a new patch, constraint, upstream commit or base does.
+    """
+    wanted = {k: v for k, v in planned.labels if k != f"{LABEL_PREFIX}.forge-revision"}
+    keys = set(wanted) | {k for k in found if k.startswith(f"{LABEL_PREFIX}.library.")}
+    return [
+        f"{key.removeprefix(LABEL_PREFIX + '.')} is {found.get(key, 'absent')!r}, "
+        f"the current inputs give {wanted.get(key, 'none')!r}"
+        for key in sorted(keys)
+        if found.get(key) != wanted.get(key)
+    ]
 
 
 def _prepare_and_plan(

@@ -7,6 +7,7 @@ command all become one-line DockerErrors.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -65,6 +66,16 @@ def require_daemon() -> None:
 
 def image_exists(reference: str) -> bool:
     return run(["image", "inspect", reference], check=False).returncode == 0
+
+
+def image_labels(reference: str) -> dict[str, str] | None:
+    """Every label of a local image; None when there is no such image."""
+    result = run(
+        ["image", "inspect", "--format", "{{json .Config.Labels}}", reference], check=False
+    )
+    if result.returncode != 0:
+        return None
+    return json.loads(result.stdout) or {}
 
 
 def image_label(reference: str, label: str) -> str | None:

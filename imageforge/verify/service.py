@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from imageforge.build.image import BuildOptions, build_service, service_image
+from imageforge.build.image import BuildOptions, build_service, planned_image, stale_labels
 from imageforge.build.inputs import BuildInputs
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
@@ -22,7 +22,7 @@ def smoke_service(
     """Run the service's smoke.yaml and the policy checks; print the table; True if all pass."""
     if build:
         build_service(forge, release, service, options)
-    image, inputs = service_image(forge.quiet(), release, service, options)
+    image, inputs = current_image(forge, release, service, options)
     checks_file = forge.root / "images" / service / "smoke.yaml"
     checks = smoke.load_checks(checks_file) if checks_file.is_file() else []
     results = smoke.smoke_image(
@@ -54,5 +54,27 @@ def write_sbom(
 
 
 def sbom_service(forge: Forge, release: str, service: str, options: BuildOptions) -> Path:
-    image, inputs = service_image(forge.quiet(), release, service, options)
+    image, inputs = current_image(forge, release, service, options)
     return write_sbom(forge, release, image, inputs)
+
+
+def current_image(
+    forge: Forge, release: str, service: str, options: BuildOptions
+) -> tuple[str, BuildInputs]:
+    """The local image of ``service`` built from today's inputs; an error when absent or stale.
+
+    The version tag alone is shared by every build of that upstream version, so
+    an image built before a patch changed would otherwise pass for current.
+    """
+    planned, inputs = planned_image(forge.quiet(), release, service, options)
+    image = planned.tags[0]
+    found = docker.image_labels(image)
+    if found is None:
+        raise ForgeError(f"image {image} is not here: build it first (inv build)")
+    stale = stale_labels(planned, found)
+    if stale:
+        raise ForgeError(
+            f"image {image} is stale: {'; '.join(stale)}; rebuild it "
+            f"(inv build -s {service} -r {release}, or add --build)"
+        )
+    return image, inputs
