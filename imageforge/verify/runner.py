@@ -34,12 +34,16 @@ class ImageRunner:
         self.image = image
         self.probe_dir = probe_dir
 
-    def run(self, command: Sequence[str], timeout: int = 180) -> tuple[int, str, str]:
+    def run(
+        self, command: Sequence[str], timeout: int = 180, *, user: str | None = None
+    ) -> tuple[int, str, str]:
+        """``command`` in a new container, as the image's user unless ``user`` is given."""
         args = [
             "run",
             "--rm",
             "--network",
             "none",
+            *(["--user", user] if user else []),
             "--volume",
             f"{self.probe_dir}:{MOUNT}:ro",
             "--entrypoint",

@@ -27,6 +27,16 @@ from imageforge.verify.runner import ImageRunner, probe, probe_runner
 SERVICE_UID = "42424"
 BUILD_TOOLS = ("gcc", "cc", "c++", "make", "git", "uv")
 NOLOGIN_SHELLS = ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false")
+# The only places a world-writable entry belongs (sticky scratch folders).
+WORLD_WRITABLE_OK = ("/tmp", "/var/tmp", "/run/lock")
+# Found as root, so unreadable folders hide nothing; -xdev keeps to the image's
+# own files (not /proc, /sys or the probe mount).
+_SETUID_FILES = "find / -xdev -type f -perm /6000 2>/dev/null; true"
+_WORLD_WRITABLE = (
+    "find / -xdev "
+    + " ".join(f"-path {p} -prune -o" for p in WORLD_WRITABLE_OK)
+    + " ! -type l -perm -0002 -print 2>/dev/null; true"
+)
 _CHECK_KEYS = {"name", "command", "exit", "stdout", "stdout_contains"}
 
 
@@ -141,6 +151,12 @@ def policy_checks(
             ("sh", "-c", "ls /usr/include/python3*/Python.h 2>/dev/null; true"),
             "",
         ),
+        _none_found(runner, "no setuid or setgid file", _SETUID_FILES),
+        _none_found(
+            runner,
+            f"no world-writable file outside {', '.join(WORLD_WRITABLE_OK)}",
+            _WORLD_WRITABLE,
+        ),
         _probe(runner, "venv is consistent", ("consistency",)),
     ]
     if has_constraints:
@@ -193,6 +209,18 @@ def _expect(runner: ImageRunner, name: str, command: tuple[str, ...], expected: 
     if status != 0 or out != expected:
         got = out if status == 0 else f"exit {status}: {_tail(err or out)}"
         return Result(name, False, f"`{shlex.join(command)}`: expected {expected!r}, got {got!r}")
+    return Result(name, True)
+
+
+def _none_found(runner: ImageRunner, name: str, script: str) -> Result:
+    """A check that a root-run ``find`` lists nothing; on failure, what it listed."""
+    status, out, err = runner.run(("sh", "-c", script), user="0")
+    if status != 0:
+        return Result(name, False, f"exit {status}: {_tail(err or out)}")
+    found = sorted(out.split())
+    if found:
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+        return Result(name, False, f"found {', '.join(found[:5])}{more}")
     return Result(name, True)
 
 

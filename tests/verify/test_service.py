@@ -42,7 +42,9 @@ def test_an_image_built_before_a_patch_changed_is_stale(built, copy):
     with pytest.raises(ForgeError) as caught:
         smoke_service(forge, "2025.2", "demo", BuildOptions())
     message = str(caught.value)
-    assert message.startswith(f"image {built[0].reference} is stale: patch-series-digest is '{old}'")
+    assert message.startswith(
+        f"image {built[0].reference} is stale: patch-series-digest is '{old}'"
+    )
     assert message.endswith("; rebuild it (inv build -s demo -r 2025.2, or add --build)")
     assert "\n" not in message
     with pytest.raises(ForgeError, match="is stale: patch-series-digest"):

@@ -135,6 +135,20 @@ BAD = [
         "no login shell",
         "got '/bin/bash'",
     ),
+    (
+        "setuid",
+        "USER root\nRUN cp /bin/true /usr/local/bin/helper && chmod u+s /usr/local/bin/helper"
+        " && cp /bin/true /usr/local/bin/grouper && chmod g+s /usr/local/bin/grouper\nUSER demo\n",
+        "no setuid or setgid file",
+        "found /usr/local/bin/grouper, /usr/local/bin/helper",
+    ),
+    (
+        "world-writable",
+        "USER root\nRUN touch /var/lib/openstack/.lock && chmod 666 /var/lib/openstack/.lock"
+        " && touch /tmp/scratch && chmod 666 /tmp/scratch\nUSER demo\n",
+        "no world-writable file outside /tmp, /var/tmp, /run/lock",
+        "found /var/lib/openstack/.lock",
+    ),
 ]
 
 
@@ -203,4 +217,4 @@ def test_inv_smoke_prints_the_table_and_passes(built):
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("forge-e2e.test/demo:1.0.2: ") and lines[0].endswith(" layers")
     assert lines[1].split() == ["CHECK", "RESULT", "DETAIL"]
-    assert lines[-1] == "11 passed, 0 failed"  # 3 checks of smoke.yaml + 8 policy checks
+    assert lines[-1] == "13 passed, 0 failed"  # 3 checks of smoke.yaml + 10 policy checks
