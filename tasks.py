@@ -235,14 +235,13 @@ def bump(c, service=None, release=None, dry_run=False):
 @reports_errors
 def patches_check(c, service=None, release=None):
     """Check that every patch series applies to its pinned ref, without a checkout."""
-    from imageforge.patches.gate import check_patches, report_table
+    from imageforge.patches.gate import check_patches, failed_series, report_table
 
     reports = check_patches(_forge(), releases=_selection(release), projects=_selection(service))
     print(report_table(reports))
-    failed = [r for r in reports if not r.ok]
+    failed = failed_series(reports)
     if failed:
-        names = ", ".join(f"{r.series.project}/{r.series.release}" for r in failed)
-        raise Exit(f"error: patches do not apply: {names}", code=1)
+        raise Exit(f"error: patches do not apply: {', '.join(failed)}", code=1)
 
 
 @task(

@@ -61,6 +61,11 @@ def check_patches(
     return [check_at(pinned(forge, series.release, series.project), series) for series in selected]
 
 
+def failed_series(reports: list[SeriesReport]) -> list[str]:
+    """``project/release`` of every series with a patch that does not apply."""
+    return [f"{r.series.project}/{r.series.release}" for r in reports if not r.ok]
+
+
 def report_table(reports: list[SeriesReport]) -> str:
     rows = [["RELEASE", "PROJECT", "REF", "PATCH", "RESULT"]]
     for report in reports:
