@@ -16,6 +16,7 @@ import functools
 from pathlib import Path
 
 import nox
+from nox.command import CommandFailed
 
 from imageforge.config.matrix import matrix_rows, project_rows
 from imageforge.context import Forge, from_environment
@@ -92,7 +93,9 @@ def patches(session: nox.Session, release: str, project: str) -> None:
     session.log(report_table(reports))
     failed = failed_series(reports)
     if failed:
-        session.error(f"patches do not apply: {', '.join(failed)}")
+        session.warn(f"error: patches do not apply: {', '.join(failed)}")
+        # "failed", like a command that failed, rather than session.error's "aborted".
+        raise CommandFailed("patches do not apply")
 
 
 @nox.session(default=False)

@@ -71,3 +71,30 @@ def test_a_conflict_fails_the_gate_and_names_the_hunk(upstream, tmp_path, forge_
     ]
     # Narrowed to the release that is fine, the gate passes.
     assert inv(manifest, "patches.check", "--release", "2025.2").returncode == 0
+
+
+def nox(manifest, *args):
+    env = {**os.environ, "FORGE_MANIFEST": str(manifest)}
+    return subprocess.run(
+        ["nox", "-f", str(ROOT / "noxfile.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_nox_gate_fails_on_the_pair_that_conflicts(upstream, tmp_path, forge_dirs):
+    repo = upstream("demo")
+    repo.commit({GREETING: greeting("hello").replace("name)", "name.title())")}, "Title-case names")
+    manifest = project_with_series(tmp_path, repo)
+    proc = nox(manifest, "-s", "patches")
+    assert proc.returncode == 1
+    assert "* patches(demo-2025.2): success" in proc.stderr
+    assert "* patches(demo-2026.1): failed" in proc.stderr
+    assert "patches do not apply: demo/2026.1" in proc.stderr
+    assert f"conflicts: {GREETING}: hunk #1 (@@ -1 @@) does not apply" in proc.stderr
+    # A tag selects one release's sessions; that release's series applies.
+    assert nox(manifest, "-s", "patches(demo-2025.2)").returncode == 0
+    listed = nox(manifest, "-t", "2026.1", "-l").stdout
+    assert "* patches(demo-2026.1)" in listed and "* patches(demo-2025.2)" not in listed
