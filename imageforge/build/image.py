@@ -14,12 +14,15 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from imageforge.build.deps import dependency_lines, write_context
 from imageforge.build.inputs import BuildInputs, prepare
 from imageforge.build.plan import ImageBuild, shared_image_build
 from imageforge.build.tags import forge_revision, image_references, tag_names
+from imageforge.config.manifest import Service
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import docker
+from imageforge.patches.export import Export
 
 LABEL_PREFIX = "org.imageforge"
 # os/arch[/variant], as buildx takes them (linux/amd64, linux/arm64, linux/arm/v7).
@@ -108,12 +111,11 @@ def plan_service_build(
         build_args=(
             ("BUILDER_IMAGE", shared[1].tags[0]),
             ("RUNTIME_IMAGE", shared[0].tags[0]),
-            ("EXTRAS", ",".join(service.extras)),
-            ("PIP_PACKAGES", " ".join(service.pip_packages)),
             ("RUNTIME_PACKAGES", " ".join(service.runtime_packages)),
         ),
         contexts=(
             ("source", export.tree),
+            ("requirements", _deps_context(forge, release.name, service, export, options.dry_run)),
             ("constraints", inputs.constraints.path.parent),
             ("libraries", _libraries_context(forge, release.name, inputs, options.dry_run)),
         ),
@@ -159,6 +161,19 @@ def _describe(result: BuildResult, *, pushed: bool) -> str:
         )
         lines.append(f"  size {result.size / 1e6:.1f} MB{share}")
     return "\n".join(lines)
+
+
+def _deps_context(
+    forge: Forge, release: str, service: Service, export: Export, dry_run: bool
+) -> Path:
+    """The folder with requirements.txt: everything the venv needs besides the service."""
+    folder = forge.build_dir / "contexts" / release / service.name / "deps"
+    if dry_run:
+        return folder
+    name = f"{export.project} ({export.release})"
+    return write_context(
+        folder, dependency_lines(export.tree, service.extras, service.pip_packages, name)
+    )
 
 
 def _libraries_context(forge: Forge, release: str, inputs: BuildInputs, dry_run: bool) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import tarfile
@@ -22,6 +23,7 @@ from tests.support.projects import make_forge
 from tests.support.synthetic import REGISTRY, SIX_PINNED, run_in
 
 pytestmark = pytest.mark.docker
+SITE = "/var/lib/openstack/lib/python3.11/site-packages"
 
 
 def test_tags_and_labels_are_computed(built):
@@ -245,7 +247,7 @@ def test_the_patched_library_is_built_from_its_source(built):
     )
     script = "from demo_lib.greeting import greet; import importlib.metadata as m; print(greet('x'), m.version('demo-lib'))"
     assert run_in(result.reference, "python3", "-c", script) == "library patched, x 1.0.1"
-    assert [(c.action, c.name, c.new) for c in result.inputs.constraints.changes] == [
+    assert [(c.kind.value, c.name, c.new) for c in result.inputs.constraints.changes] == [
         ("from source", "demo-lib", ("demo-lib===1.0.1",))
     ]
     labels = json.loads(
@@ -254,3 +256,52 @@ def test_the_patched_library_is_built_from_its_source(built):
         ).stdout
     )
     assert labels["org.imageforge.library.demo-lib"].startswith(f"1.0.1 {library.commit} p1 ")
+
+
+def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image, capfd):
+    """A new service patch rebuilds the service layer only; the venv stays consistent."""
+    from imageforge.verify.service import smoke_service
+
+    _, _, project, _ = built
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    manifest = copy / "releases.yaml"
+    manifest.write_text(manifest.read_text().replace(REGISTRY, "imageforge-test/deps"))
+
+    def forge():
+        return make_forge(copy, tmp_path, base_image=base_image, buildx_args=("--progress=plain",))
+
+    first = build_service(forge(), "2025.2", "demo", BuildOptions())
+    tree = first.inputs.service.tree
+    before = (tree / "demo" / "__init__.py").read_text()
+    series = copy / "patches" / "demo" / "2025.2"
+    (series / "0002-note.patch").write_text(
+        "Subject: [PATCH] A note\n\n---\n"
+        "diff --git a/demo/__init__.py b/demo/__init__.py\n"
+        "--- a/demo/__init__.py\n+++ b/demo/__init__.py\n"
+        f"@@ -1,{len(before.splitlines())} +1,{len(before.splitlines()) + 1} @@\n"
+        + "".join(f" {line}\n" for line in before.splitlines())
+        + "+# a note\n"
+    )
+    with (series / "series").open("a") as listing:
+        listing.write("0002-note.patch\n")
+    capfd.readouterr()
+    second = build_service(forge(), "2025.2", "demo", BuildOptions())
+    output = "".join(capfd.readouterr())
+    try:
+        steps = dict(
+            re.findall(r"^#(\d+) \[(?:deps|build) \d+/\d+\] RUN .*build-venv (\w+)$", output, re.M)
+        )
+        outcome = {
+            kind: re.search(rf"^#{step} (CACHED|DONE)", output, re.M)
+            for step, kind in steps.items()
+        }
+        assert {kind: m.group(1) for kind, m in outcome.items() if m} == {
+            "deps": "CACHED",
+            "service": "DONE",
+        }, output[-3000:]
+        assert run_in(second.reference, "tail", "-n1", f"{SITE}/demo/__init__.py") == "# a note"
+        assert smoke_service(forge(), "2025.2", "demo", BuildOptions())
+    finally:
+        for tag in {*first.tags, *second.tags}:
+            docker.run(["image", "rm", tag], check=False)

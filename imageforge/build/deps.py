@@ -1,0 +1,110 @@
+"""What a service's venv holds besides the service: the input of the dependency layer.
+
+The build installs the dependencies in a layer of their own, whose only inputs
+are the file written here (the service's requirements, those of its extras and
+the release's pip packages), the constraints and the patched libraries. A patch
+to the service changes none of them, so BuildKit reuses that layer and the
+rebuild installs the service alone (without dependencies) on top.
+
+The requirements are read the way pbr reads them: ``requirements.txt`` unless
+pyproject.toml lists static ``[project] dependencies``; extras from
+pyproject.toml's ``[project.optional-dependencies]`` or else setup.cfg's
+``[extras]``.
+"""
+
+from __future__ import annotations
+
+import configparser
+import tomllib
+from pathlib import Path
+
+from imageforge.errors import ForgeError
+from imageforge.host.files import write_atomically
+
+REQUIREMENTS = "requirements.txt"
+
+
+def dependency_lines(
+    tree: Path, extras: tuple[str, ...], pip_packages: tuple[str, ...], name: str
+) -> list[str]:
+    """Every requirement the venv needs besides the service, one per line, comments dropped.
+
+    ``name`` (e.g. ``keystone (2025.2)``) is how an error names the service.
+    """
+    project = _pyproject(tree, name).get("project", {})
+    dynamic = project.get("dynamic", [])
+    if "dependencies" in project and "dependencies" not in dynamic:
+        lines = list(project["dependencies"])
+    else:
+        lines = _requirement_lines(tree / REQUIREMENTS)
+    declared = _extras(tree, project, name)
+    for extra in extras:
+        if extra not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise ForgeError(
+                f"{name}: extra {extra!r} is not declared by the source "
+                f"(pyproject.toml or setup.cfg [extras]; declared: {known}); fix extras in releases.yaml"
+            )
+        lines += declared[extra]
+    return [*lines, *pip_packages]
+
+
+def write_context(folder: Path, lines: list[str]) -> Path:
+    """``folder`` holding requirements.txt with ``lines`` (rewritten only when they change)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = "".join(f"{line}\n" for line in lines)
+    target = folder / REQUIREMENTS
+    if not target.is_file() or target.read_text() != text:
+        write_atomically(target, text)
+    return folder
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    return [line for line in map(_strip_comment, path.read_text().splitlines()) if line]
+
+
+def _strip_comment(line: str) -> str:
+    # "python-ldap>=3.0.0 # PSF": pbr's license comments; a '#' inside a URL
+    # fragment has no space before it.
+    line = line.strip()
+    if line.startswith("#"):
+        return ""
+    return line.split(" #", 1)[0].split("\t#", 1)[0].strip()
+
+
+def _pyproject(tree: Path, name: str) -> dict:
+    path = tree / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ForgeError(f"{name}: {path}: {err}") from err
+
+
+def _extras(tree: Path, project: dict, name: str) -> dict[str, list[str]]:
+    optional = project.get("optional-dependencies")
+    if optional:
+        return {key: list(values) for key, values in optional.items()}
+    setup_cfg = tree / "setup.cfg"
+    if not setup_cfg.is_file():
+        return {}
+    # Only "=" separates: pbr's "extra:marker" keys hold a colon.
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",), allow_no_value=True)
+    try:
+        parser.read_string(setup_cfg.read_text())
+    except configparser.Error as err:
+        raise ForgeError(f"{name}: {setup_cfg}: {err.message}") from err
+    if not parser.has_section("extras"):
+        return {}
+    extras: dict[str, list[str]] = {}
+    for key, value in parser.items("extras"):
+        # pbr allows "extra:marker" keys: the marker applies to every line.
+        extra, _, marker = key.partition(":")
+        for line in filter(None, map(_strip_comment, (value or "").splitlines())):
+            if marker:
+                line = f"{line} and {marker}" if ";" in line else f"{line}; {marker}"
+            extras.setdefault(extra.strip(), []).append(line)
+    return extras
