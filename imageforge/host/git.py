@@ -43,9 +43,16 @@ _DAMAGE = re.compile(
     r"is corrupt|inflate: |bad object|object file .* is empty|unable to unpack"
     r"|hash mismatch|packfile .* cannot be accessed|index file .* is too small"
     r"|invalid (?:sha1|object) pointer|non-monotonic index|bad packed object"
+    r"|unknown object type|invalid object type|failed to read object|premature end"
+    r"|objects/pack/pack-[0-9a-f]+\.(?:pack|idx)"
     r"|not a git repository",
     re.IGNORECASE,
 )
+
+
+def reports_damage(stderr: str) -> bool:
+    """Whether git's message says the repository's own files are damaged."""
+    return _DAMAGE.search(stderr) is not None
 
 
 class GitError(process.ProcessError):
@@ -84,7 +91,7 @@ def run(
     proc = process.run(command, cwd=cwd, env={**_ENV, **(env or {})}, input=input, check=False)
     if check and proc.returncode != 0:
         stderr = proc.stderr.decode(errors="replace")
-        if git_dir is not None and _DAMAGE.search(stderr) and git_dir.exists():
+        if git_dir is not None and reports_damage(stderr) and git_dir.exists():
             raise DamagedRepositoryError(git_dir, stderr)
         raise GitError(f"git {args[0]} failed: {last_words(stderr)}", stderr)
     return proc
