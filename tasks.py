@@ -201,6 +201,36 @@ def smoke(c, service=None, release=None, build=False, base_image=None):
 
 @task(
     help={
+        "service": "service whose image to run (repeatable)",
+        "release": "release (repeatable)",
+        "build": "build first (and the images it requires, e.g. keystone)",
+        "base_image": "base image of the build and the backing services (also FORGE_BASE_IMAGE)",
+        "backing_image": "NAME=IMAGE: run this image as backing service NAME (repeatable)",
+    },
+    iterable=["service", "release", "backing_image"],
+)
+@reports_errors
+def functional(c, service=None, release=None, build=False, base_image=None, backing_image=None):
+    """Run the image against real MariaDB, RabbitMQ, memcached and keystone; real API requests."""
+    from imageforge.build.image import BuildOptions
+    from imageforge.verify.functional import parse_backing_images, run_functional
+
+    forge = _forge(base_image)
+    overrides = parse_backing_images(backing_image or ())
+    failed = []
+    for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
+        report = run_functional(
+            forge, rel.name, svc.name, BuildOptions(), build=build, backing_images=overrides
+        )
+        print(report.table())
+        if not report.ok:
+            failed.append(f"{svc.name}/{rel.name}")
+    if failed:
+        raise Exit(f"error: functional checks failed for {', '.join(failed)}", code=1)
+
+
+@task(
+    help={
         "service": "only this service or patched library (repeatable)",
         "release": "only this release (repeatable)",
         "dry_run": "print old -> new and the patch check; leave releases.yaml alone",
@@ -345,5 +375,15 @@ patches.add_task(patches_refresh)
 patches.add_task(patches_edit)
 patches.add_task(patches_export)
 namespace = Collection(
-    list_, matrix, base_image, checkout, constraints_, build, smoke, sbom_, bump, patches
+    list_,
+    matrix,
+    base_image,
+    checkout,
+    constraints_,
+    build,
+    smoke,
+    functional,
+    sbom_,
+    bump,
+    patches,
 )

@@ -18,6 +18,8 @@ from imageforge.errors import ManifestError
 
 # Image folders that every service builds on rather than services themselves.
 SHARED_IMAGES = ("python-base", "venv-builder")
+# images/backing/<name>/: the functional checks' database, message bus and cache.
+BACKING_FOLDER = "backing"
 
 _TOP_LEVEL_KEYS = {"defaults", "services", "libraries", "releases"}
 _DEFAULTS_KEYS = {"registry", "base_image", "requirements_repo"}
@@ -335,7 +337,7 @@ def _check_images(manifest: Manifest, document: Document) -> None:
             raise ManifestError(f"{images / name}: missing Dockerfile (a shared image)")
     if images.is_dir():
         for folder in sorted(p for p in images.iterdir() if p.is_dir()):
-            if folder.name not in services and folder.name not in SHARED_IMAGES:
+            if folder.name not in services and folder.name not in (*SHARED_IMAGES, BACKING_FOLDER):
                 raise ManifestError(
                     f"{folder}: image folder has no entry in {manifest.path.name}"
                     f" (add services.{folder.name} and use it in a release, or remove the folder)"

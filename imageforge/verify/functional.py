@@ -1,0 +1,383 @@
+"""``inv functional``: prove an image serves its real API against real backing services.
+
+One run: a private Docker network; the backing services its functional.yaml
+asks for (MariaDB, RabbitMQ, memcached), health-checked; the images it
+requires (keystone, as the identity service, bootstrapped with an admin);
+then the service itself, as a deployment runs it: its config files, its
+database migrations and other setup as the service user, its API under the
+image's WSGI server. Then real requests, asserted on their content. Every
+step is a row (pass or fail, seconds); a failure shows the service's log tail
+and the exact request and response. Everything is removed afterwards, also on
+failure and Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import urllib.error
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from imageforge.build.image import BuildOptions, build_service
+from imageforge.config.matrix import format_table
+from imageforge.context import Forge
+from imageforge.errors import ForgeError
+from imageforge.verify import api, backing
+from imageforge.verify.functional_spec import Functional, functional_path, load_functional
+from imageforge.verify.service import current_image
+from imageforge.verify.stack import Container, Stack, private_stack
+
+ADMIN_PASSWORD = "forge-admin-secret"
+SERVICE_PASSWORD = "forge-service-secret"
+IDENTITY = "keystone"
+SERVER_LOG = "/tmp/forge-server.log"
+SERVER_PID = "/tmp/forge-server.pid"
+READY_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Outcome:
+    step: str
+    ok: bool
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class FunctionalReport:
+    service: str
+    release: str
+    image: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    # On failure: the failing service's log tail.
+    log_tail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.outcomes) and all(o.ok for o in self.outcomes)
+
+    def table(self) -> str:
+        rows = [["STEP", "RESULT", "SECONDS", "DETAIL"]]
+        for o in self.outcomes:
+            first = o.detail.splitlines()[0] if o.detail else ""
+            rows.append([o.step, "pass" if o.ok else "FAIL", f"{o.seconds:.1f}", first])
+        text = f"{self.service} {self.release}: {self.image}\n{format_table(rows)}"
+        for o in self.outcomes:
+            if not o.ok and "\n" in o.detail:
+                text += f"\n\n{o.step}:\n{o.detail}"
+        if self.log_tail:
+            text += f"\n\nlog of {self.service} (last lines):\n{self.log_tail}"
+        passed = sum(o.ok for o in self.outcomes)
+        return f"{text}\n{passed} passed, {len(self.outcomes) - passed} failed"
+
+
+class _Stop(Exception):
+    """A step failed; the run ends and the report says why."""
+
+
+def run_functional(
+    forge: Forge,
+    release: str,
+    service: str,
+    options: BuildOptions,
+    *,
+    build: bool = False,
+    backing_images: Mapping[str, str] | None = None,
+) -> FunctionalReport:
+    """Run ``service``'s functional.yaml for ``release``; the report says what passed."""
+    spec = _load(forge, service)
+    chain = [_load(forge, name) for name in spec.requires if name != service] + [spec]
+    images = {}
+    for part in chain:
+        if build:
+            build_service(forge, release, part.service, options)
+        images[part.service], _inputs = current_image(forge, release, part.service, options)
+    report = FunctionalReport(service, release, images[service])
+    names = sorted({name for part in chain for name in part.backing})
+    for part in chain:
+        backing.require_known(list(part.backing), part.path)
+    base = forge.base_image or forge.manifest.release(release).base_image
+    backing_refs = backing.images_for(forge, names, base, backing_images or {})
+    with private_stack() as stack, tempfile.TemporaryDirectory(prefix="forge-fn-") as scratch:
+        run = _Run(stack, Path(scratch), report, forge.log)
+        try:
+            run.backing(names, backing_refs)
+            for part in chain:
+                run.service(part, images[part.service], is_subject=part is spec)
+            run.checks(spec)
+        except _Stop:
+            pass
+    return report
+
+
+def parse_backing_images(values: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``NAME=IMAGE`` options as a mapping; a malformed or unknown one is an error."""
+    found = {}
+    for value in values:
+        name, _, image = value.partition("=")
+        if not image or name not in backing.BACKINGS:
+            raise ForgeError(
+                f"--backing-image {value}: expected NAME=IMAGE with NAME one of "
+                f"{', '.join(backing.BACKINGS)}"
+            )
+        found[name] = image
+    return found
+
+
+def _load(forge: Forge, service: str) -> Functional:
+    path = functional_path(forge.root, service)
+    if not path.is_file():
+        raise ForgeError(f"{service}: no functional check ({path} is missing)")
+    return load_functional(path, service)
+
+
+class _Run:
+    """One run's state: its stack, values for templates, and the report it fills."""
+
+    def __init__(
+        self, stack: Stack, scratch: Path, report: FunctionalReport, log: Callable[[str], None]
+    ) -> None:
+        self.stack = stack
+        self.scratch = scratch
+        self.report = report
+        self.log = log
+        self.containers: dict[str, Container] = {}
+        self.urls: dict[str, str] = {}
+        self.values: dict[str, str] = {
+            "admin_password": ADMIN_PASSWORD,
+            "service_password": SERVICE_PASSWORD,
+            "keystone_url": f"http://{IDENTITY}:5000",
+        }
+
+    # -- steps -----------------------------------------------------------------
+
+    def step(self, name: str, action: Callable[[], str | None], log_of: str | None = None) -> None:
+        """Run one step; a row in the report; on failure, stop with the log tail."""
+        started = time.monotonic()
+        try:
+            detail = action() or ""
+            ok = True
+        except (ForgeError, OSError, LookupError, ValueError, _Failed) as err:
+            detail, ok = str(err), False
+        self.report.outcomes.append(Outcome(name, ok, time.monotonic() - started, detail))
+        self.log(f"{'pass' if ok else 'FAIL'}  {name}")
+        if not ok:
+            if log_of and log_of in self.containers:
+                self.report.log_tail = self._server_log(self.containers[log_of])
+            raise _Stop
+
+    def backing(self, names: list[str], images: Mapping[str, str]) -> None:
+        for name in names:
+            self.containers[name] = backing.start(self.stack, name, images[name])
+        for name in names:
+            container = self.containers[name]
+            self.step(f"{name} ready", partial(self._ready, container, name))
+
+    def service(self, spec: Functional, image: str, *, is_subject: bool) -> None:
+        name = spec.service
+        values = dict(self.values, service=name)
+        if spec.database:
+            values["database_url"] = (
+                f"mysql+pymysql://{spec.database}:{backing.DATABASE_PASSWORD}"
+                f"@mariadb/{spec.database}?charset=utf8"
+            )
+            self.step(
+                f"{name}: database {spec.database} created",
+                lambda: backing.create_database(
+                    self.stack, self.containers["mariadb"], spec.database or "", spec.database or ""
+                ),
+            )
+        if spec.messaging:
+            values["rabbit_url"] = f"rabbit://{name}:{backing.RABBIT_PASSWORD}@rabbitmq:5672/"
+            self.step(
+                f"{name}: message bus user",
+                lambda: backing.add_rabbit_user(self.stack, self.containers["rabbitmq"], name),
+            )
+        if name != IDENTITY and IDENTITY in self.urls:
+            self.step(f"{name}: service user in keystone", lambda: self._service_user(name))
+            values["token"] = self.values["admin_token"]
+        mounts = self._files(spec, values)
+        container = self.stack.start(
+            name,
+            image,
+            ("infinity",),
+            entrypoint="sleep",
+            files=mounts,
+            publish=(spec.serve.port,),
+        )
+        self.containers[name] = container
+        for setup in spec.setup:
+            command = tuple(render(part, values, spec.path) for part in setup.command)
+            self.step(f"{name}: {setup.name}", partial(self._exec, container, command), name)
+        self.step(
+            f"{name}: API answers GET {spec.serve.ready}",
+            lambda: self._serve(spec, container, values),
+            name,
+        )
+        if name == IDENTITY:
+            self.step("keystone: admin token", self._admin_token, name)
+        if is_subject:
+            self.values.update(values)
+
+    def checks(self, spec: Functional) -> None:
+        base_url = self.urls[spec.service]
+        for check in spec.checks:
+            self.step(check.name, partial(self._request, base_url, check, spec), spec.service)
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _ready(self, container: Container, name: str) -> str:
+        return f"ready after {backing.wait_ready(self.stack, container, name):.1f} s"
+
+    def _files(self, spec: Functional, values: dict[str, str]) -> list[tuple[Path, str]]:
+        mounts = []
+        self.scratch.chmod(0o755)
+        for index, (target, text) in enumerate(spec.files):
+            local = self.scratch / f"{spec.service}-{index}-{Path(target).name}"
+            local.write_text(render(text, values, spec.path))
+            local.chmod(0o644)  # read by the service user
+            mounts.append((local, target))
+        return mounts
+
+    def _exec(self, container: Container, command: tuple[str, ...]) -> None:
+        status, out, err = self.stack.exec(container, command)
+        if status != 0:
+            tail = "\n".join((err or out).splitlines()[-15:])
+            raise _Failed(f"`{' '.join(command)}` exited {status}:\n{tail}")
+
+    def _serve(self, spec: Functional, container: Container, values: dict[str, str]) -> str:
+        command = [render(part, values, spec.path) for part in spec.serve.command]
+        script = f'echo $$ > {SERVER_PID}; exec "$@" > {SERVER_LOG} 2>&1'
+        self.stack.exec(container, ("sh", "-c", script, "sh", *command), detach=True)
+        base_url = f"http://127.0.0.1:{self.stack.port(container, spec.serve.port)}"
+        self.urls[spec.service] = base_url
+        started = time.monotonic()
+        while time.monotonic() - started < READY_TIMEOUT:
+            try:
+                answer = api.send(base_url, api.Request("ready", "GET", spec.serve.ready), 5)
+                if answer.status < 500:
+                    return f"{base_url}{spec.serve.ready}: {answer.status}"
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            alive, _, _ = self.stack.exec(container, ("sh", "-c", f"kill -0 $(cat {SERVER_PID})"))
+            if alive != 0:
+                raise _Failed(f"`{' '.join(command)}` exited before answering")
+            time.sleep(0.5)
+        raise _Failed(f"no answer on {base_url}{spec.serve.ready} within {READY_TIMEOUT} s")
+
+    def _admin_token(self) -> None:
+        self.values["admin_token"] = self._token("admin", ADMIN_PASSWORD, "admin")
+
+    def _token(self, user: str, password: str, project: str) -> str:
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {"name": user, "domain": {"id": "default"}, "password": password}
+                    },
+                },
+                "scope": {"project": {"name": project, "domain": {"id": "default"}}},
+            }
+        }
+        request = api.Request("token", "POST", "/v3/auth/tokens", json=body, status=201)
+        answer = api.send(self.urls[IDENTITY], request)
+        problems = api.verify(request, answer)
+        if problems:
+            raise _Failed(
+                f"{'; '.join(problems)}\n{api.describe(self.urls[IDENTITY], request, answer)}"
+            )
+        return answer.headers.get("X-Subject-Token") or answer.headers["x-subject-token"]
+
+    def _service_user(self, name: str) -> None:
+        """Project service, user ``name`` in it with the admin role, as deployments do."""
+        token = self.values["admin_token"]
+        headers = (("X-Auth-Token", token),)
+
+        def call(method: str, path: str, json: Any = None, status: int = 201) -> Any:
+            request = api.Request(name, method, path, json=json, headers=headers, status=status)
+            answer = api.send(self.urls[IDENTITY], request)
+            problems = api.verify(request, answer)
+            if problems:
+                raise _Failed(
+                    f"{'; '.join(problems)}\n{api.describe(self.urls[IDENTITY], request, answer)}"
+                )
+            return answer.json()
+
+        projects = call("GET", "/v3/projects?name=service", status=200)["projects"]
+        project = (
+            projects[0]
+            if projects
+            else call(
+                "POST", "/v3/projects", {"project": {"name": "service", "domain_id": "default"}}
+            )["project"]
+        )
+        user = call(
+            "POST",
+            "/v3/users",
+            {"user": {"name": name, "password": SERVICE_PASSWORD, "domain_id": "default"}},
+        )["user"]
+        role = call("GET", "/v3/roles?name=admin", status=200)["roles"][0]
+        call(
+            "PUT", f"/v3/projects/{project['id']}/users/{user['id']}/roles/{role['id']}", status=204
+        )
+
+    def _request(self, base_url: str, check: api.Request, spec: Functional) -> str:
+        rendered = _rendered(check, self.values, spec.path)
+        answer = None
+        try:
+            answer = api.send(base_url, rendered)
+        except OSError as err:
+            raise _Failed(f"{err}\n{api.describe(base_url, rendered, None)}") from err
+        problems = api.verify(rendered, answer)
+        if problems:
+            raise _Failed(f"{'; '.join(problems)}\n{api.describe(base_url, rendered, answer)}")
+        self.values.update(api.saved(rendered, answer))
+        return f"{rendered.method} {rendered.path}: {answer.status}"
+
+    def _server_log(self, container: Container) -> str:
+        status, out, _err = self.stack.exec(container, ("tail", "-n", "40", SERVER_LOG))
+        server = out if status == 0 and out else ""
+        return server or self.stack.logs(container)
+
+
+class _Failed(Exception):
+    """A step's own failure, with what to show."""
+
+
+def render(text: str, values: Mapping[str, str], where: Path) -> str:
+    """``text`` with ``{name}`` replaced by the run's values; an unknown name is an error."""
+    try:
+        return text.format_map(values)
+    except KeyError as err:
+        known = ", ".join(sorted(values))
+        raise ForgeError(
+            f"{where}: {{{err.args[0]}}} is not a value of this run ({known})"
+        ) from err
+    except (ValueError, IndexError) as err:
+        raise ForgeError(f"{where}: {text[:60]!r}: {err} (write a literal brace as {{{{)") from err
+
+
+def _rendered(check: api.Request, values: Mapping[str, str], where: Path) -> api.Request:
+    def deep(value: Any) -> Any:
+        if isinstance(value, str):
+            return render(value, values, where)
+        if isinstance(value, dict):
+            return {k: deep(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [deep(v) for v in value]
+        return value
+
+    return replace(
+        check,
+        path=render(check.path, values, where),
+        json=deep(check.json),
+        body=deep(check.body),
+        headers=tuple((k, render(v, values, where)) for k, v in check.headers),
+        expect=tuple((k, deep(v)) for k, v in check.expect),
+        body_sha256=deep(check.body_sha256),
+    )

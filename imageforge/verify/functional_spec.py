@@ -1,0 +1,203 @@
+"""``images/<service>/functional.yaml``: how a service runs and what its API must answer.
+
+Data, like smoke.yaml, so adding a service adds a file, not code::
+
+    backing: [mariadb, memcached]      # started first, health-checked
+    requires: [keystone]               # other images of the release, run first
+    database: glance                   # a database and a user, {database_url}
+    files:                             # written by the forge, mounted read-only
+      /etc/glance/glance-api.conf: |
+        [database]
+        connection = {database_url}
+    setup:                             # in order, as the service user
+      - {name: database migrations, command: [glance-manage, db_sync]}
+    serve:                             # the API under the image's WSGI server
+      command: [gunicorn, --bind, "0.0.0.0:9292", "glance.wsgi.api:application"]
+      port: 9292
+      ready: /
+    checks:                            # real requests, asserted on their content
+      - name: image created
+        request: POST /v2/images
+        headers: {X-Auth-Token: "{token}"}
+        json: {name: forge-check}
+        status: 201
+        expect: {name: forge-check}
+        save: {image_id: "json:id"}
+
+Strings may use ``{name}`` for the run's values (database_url, rabbit_url,
+keystone_url, admin_password, service_password, token, and what earlier
+checks saved). A mistake names the file, line and key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from imageforge.config.yamlnodes import Document, load_document
+from imageforge.verify.api import Request
+
+_TOP = {"backing", "requires", "database", "messaging", "files", "setup", "serve", "checks"}
+_SERVE = {"command", "port", "ready"}
+_CHECK = {"name", "request", "json", "body", "headers", "status", "expect", "body_sha256", "save"}
+_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    command: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Serve:
+    command: tuple[str, ...]
+    port: int
+    ready: str
+
+
+@dataclass(frozen=True)
+class Functional:
+    service: str
+    path: Path
+    serve: Serve
+    backing: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    database: str | None = None
+    # A RabbitMQ user for the service ({rabbit_url}).
+    messaging: bool = False
+    files: tuple[tuple[str, str], ...] = ()
+    setup: tuple[Step, ...] = ()
+    checks: tuple[Request, ...] = ()
+
+
+def functional_path(root: Path, service: str) -> Path:
+    return root / "images" / service / "functional.yaml"
+
+
+def load_functional(path: Path, service: str) -> Functional:
+    """Read a functional.yaml; a mistake names the file, line and key."""
+    document = load_document(path)
+    data = document.data
+    if not isinstance(data, dict):
+        raise document.error((), "expected a mapping (backing, setup, serve, checks, ...)")
+    _only(document, (), data, _TOP)
+    if "serve" not in data:
+        raise document.error((), "missing serve: how the API runs (command, port, ready)")
+    return Functional(
+        service=service,
+        path=path,
+        serve=_serve(document, data["serve"]),
+        backing=_strings(document, ("backing",), data.get("backing", [])),
+        requires=_strings(document, ("requires",), data.get("requires", [])),
+        database=_optional_string(document, ("database",), data.get("database")),
+        messaging=data.get("messaging", False) is True,
+        files=tuple(_files(document, data.get("files", {}))),
+        setup=tuple(_setup(document, data.get("setup", []))),
+        checks=tuple(_check(document, i, c) for i, c in enumerate(data.get("checks", []))),
+    )
+
+
+def _serve(document: Document, serve: Any) -> Serve:
+    if not isinstance(serve, dict):
+        raise document.error(("serve",), "expected a mapping: command, port, ready")
+    _only(document, ("serve",), serve, _SERVE)
+    port = str(serve.get("port"))
+    if not port.isdigit():
+        raise document.error(("serve", "port"), "expected a port number")
+    ready = serve.get("ready", "/")
+    if not isinstance(ready, str) or not ready.startswith("/"):
+        raise document.error(("serve", "ready"), "expected a path starting with /")
+    command = _strings(document, ("serve", "command"), serve.get("command"), empty=False)
+    return Serve(command, int(port), ready)
+
+
+def _setup(document: Document, steps: Any) -> list[Step]:
+    if not isinstance(steps, list):
+        raise document.error(("setup",), "expected a list of {name, command}")
+    found = []
+    for index, step in enumerate(steps):
+        where = ("setup", str(index))
+        if not isinstance(step, dict):
+            raise document.error(where, "expected a mapping: name, command")
+        _only(document, where, step, {"name", "command"})
+        name = _optional_string(document, (*where, "name"), step.get("name"))
+        if name is None:
+            raise document.error((*where, "name"), "expected a string")
+        command = _strings(document, (*where, "command"), step.get("command"), empty=False)
+        found.append(Step(name, command))
+    return found
+
+
+def _files(document: Document, files: Any) -> list[tuple[str, str]]:
+    if not isinstance(files, dict):
+        raise document.error(("files",), "expected a mapping of absolute path: content")
+    for target, text in files.items():
+        if not target.startswith("/") or not isinstance(text, str):
+            raise document.error(("files", target), "expected an absolute path and its text")
+    return sorted(files.items())
+
+
+def _check(document: Document, index: int, check: Any) -> Request:
+    where = ("checks", str(index))
+    if not isinstance(check, dict):
+        raise document.error(where, f"expected a mapping ({', '.join(sorted(_CHECK))})")
+    _only(document, where, check, _CHECK)
+    name = _optional_string(document, (*where, "name"), check.get("name"))
+    request = check.get("request")
+    method, _, target = str(request).partition(" ")
+    if name is None:
+        raise document.error((*where, "name"), "expected a string")
+    if method not in _METHODS or not target.startswith("/"):
+        raise document.error((*where, "request"), "expected METHOD /path, e.g. GET /v3/projects")
+    status = check.get("status", 200)
+    if not str(status).isdigit():
+        raise document.error((*where, "status"), "expected an HTTP status (a number)")
+    mappings = {}
+    for key in ("headers", "expect", "save"):
+        value = check.get(key, {})
+        if not isinstance(value, dict):
+            raise document.error((*where, key), "expected a mapping")
+        mappings[key] = tuple((str(k), v) for k, v in value.items())
+    for name_, source in mappings["save"]:
+        if not str(source).startswith(("header:", "json:")):
+            raise document.error((*where, "save", name_), "expected header:NAME or json:PATH")
+    return Request(
+        name=name,
+        method=method,
+        path=target,
+        json=check.get("json"),
+        body=check.get("body"),
+        headers=tuple((k, str(v)) for k, v in mappings["headers"]),
+        status=int(status),
+        expect=mappings["expect"],
+        body_sha256=check.get("body_sha256"),
+        save=tuple((k, str(v)) for k, v in mappings["save"]),
+    )
+
+
+def _only(document: Document, where: tuple[str, ...], data: dict, allowed: set[str]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise document.error(
+                (*where, key), f"unknown key (expected one of: {', '.join(sorted(allowed))})"
+            )
+
+
+def _strings(
+    document: Document, where: tuple[str, ...], value: Any, *, empty: bool = True
+) -> tuple[str, ...]:
+    if (
+        not isinstance(value, list)
+        or (not empty and not value)
+        or not all(isinstance(v, (str, int)) for v in value)
+    ):
+        raise document.error(where, "expected a list of strings")
+    return tuple(str(v) for v in value)
+
+
+def _optional_string(document: Document, where: tuple[str, ...], value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise document.error(where, "expected a string")
+    return value
