@@ -14,7 +14,6 @@ pyproject.toml's ``[project.optional-dependencies]`` or else setup.cfg's
 
 from __future__ import annotations
 
-import configparser
 import tomllib
 from pathlib import Path
 
@@ -91,20 +90,37 @@ def _extras(tree: Path, project: dict, name: str) -> dict[str, list[str]]:
     setup_cfg = tree / "setup.cfg"
     if not setup_cfg.is_file():
         return {}
-    # Only "=" separates: pbr's "extra:marker" keys hold a colon.
-    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",), allow_no_value=True)
-    try:
-        parser.read_string(setup_cfg.read_text())
-    except configparser.Error as err:
-        raise ForgeError(f"{name}: {setup_cfg}: {err.message}") from err
-    if not parser.has_section("extras"):
-        return {}
     extras: dict[str, list[str]] = {}
-    for key, value in parser.items("extras"):
+    for key, lines in _section(setup_cfg.read_text(), "extras"):
         # pbr allows "extra:marker" keys: the marker applies to every line.
         extra, _, marker = key.partition(":")
-        for line in filter(None, map(_strip_comment, (value or "").splitlines())):
+        for line in filter(None, map(_strip_comment, lines)):
             if marker:
                 line = f"{line} and {marker}" if ";" in line else f"{line}; {marker}"
             extras.setdefault(extra.strip(), []).append(line)
     return extras
+
+
+def _section(text: str, wanted: str) -> list[tuple[str, list[str]]]:
+    """The keys of one ini section with their (continued) value lines.
+
+    Read by hand rather than with configparser: setup.cfg files mix ``key:``
+    and ``key =`` styles elsewhere, and pbr's marker keys hold ``:`` and ``=``.
+    """
+    entries: list[tuple[str, list[str]]] = []
+    inside = False
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            inside = stripped[1:-1].strip() == wanted
+            continue
+        if not inside or not stripped or stripped.startswith(("#", ";")):
+            continue
+        if raw[0] in " \t" and entries:
+            entries[-1][1].append(stripped)
+        else:
+            key, _, value = (
+                stripped.rpartition("=") if stripped.endswith("=") else stripped.partition("=")
+            )
+            entries.append((key.strip(), [value.strip()] if value.strip() else []))
+    return entries

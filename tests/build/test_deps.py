@@ -107,3 +107,28 @@ def test_the_context_is_rewritten_only_when_it_changes(tmp_path):
     assert target.stat().st_ino == inode
     write_context(tmp_path / "deps", ["six"])
     assert target.read_text() == "six\n"
+
+
+def test_a_setup_cfg_mixing_colon_keys_is_read(tmp_path):
+    """cinder's setup.cfg: ``project_urls:`` with continued lines, before [extras]."""
+    source = tree(
+        tmp_path,
+        {
+            "setup.cfg": """\
+                [metadata]
+                name = cinder
+                project_urls:
+                    Source=https://opendev.org/openstack/cinder
+                long_description = file: README.rst
+
+                [extras]
+                all =
+                    websocket-client>=1.3.2 # LGPLv2+
+                    pywbem>=0.7.0  #LGPLv2.1+
+                """,
+        },
+    )
+    assert dependency_lines(source, ("all",), (), "cinder (2025.1)")[:2] == [
+        "websocket-client>=1.3.2",
+        "pywbem>=0.7.0",
+    ]
