@@ -181,6 +181,8 @@ class _Run:
         name = spec.service
         values = dict(self.values, service=name)
         if spec.database:
+            values["database_name"] = values["database_user"] = spec.database
+            values["database_password"] = backing.DATABASE_PASSWORD
             values["database_url"] = (
                 f"mysql+pymysql://{spec.database}:{backing.DATABASE_PASSWORD}"
                 f"@mariadb/{spec.database}?charset=utf8"

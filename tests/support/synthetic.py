@@ -22,13 +22,89 @@ REGISTRY = "forge-e2e.test"
 SIX_PINNED = "1.16.0"  # six's latest is newer: the pin, not the resolver, decides
 LIB_GREETING = "demo_lib/greeting.py"
 
+# The service's API: notes kept in MariaDB, as an OpenStack API keeps its state.
+NOTES_API = """\
+import configparser
+import json
+
+import pymysql
+
+
+def _connect():
+    config = configparser.ConfigParser()
+    config.read("/etc/demo/demo.conf")
+    db = config["database"]
+    return pymysql.connect(
+        host=db["host"], user=db["user"], password=db["password"], database=db["name"],
+        autocommit=True,
+    )
+
+
+def db_sync():
+    with _connect() as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS notes (id INT AUTO_INCREMENT PRIMARY KEY, text TEXT)"
+        )
+
+
+def application(environ, start_response):
+    with _connect() as conn, conn.cursor() as cursor:
+        if environ["REQUEST_METHOD"] == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            text = json.loads(environ["wsgi.input"].read(length))["text"]
+            cursor.execute("INSERT INTO notes (text) VALUES (%s)", (text,))
+            status, data = "201 Created", {"note": {"id": cursor.lastrowid, "text": text}}
+        else:
+            cursor.execute("SELECT id, text FROM notes ORDER BY id")
+            notes = [{"id": i, "text": t} for i, t in cursor.fetchall()]
+            status, data = "200 OK", {"notes": notes}
+    body = json.dumps(data).encode()
+    start_response(status, [("Content-Type", "application/json")])
+    return [body]
+"""
+
+# Its functional check: the same machinery as keystone's, with a real MariaDB.
+FUNCTIONAL = """\
+backing: [mariadb]
+database: demo
+files:
+  /etc/demo/demo.conf: |
+    [database]
+    host = mariadb
+    user = {database_user}
+    password = {database_password}
+    name = {database_name}
+  /etc/demo/gunicorn.conf.py: |
+    bind = "0.0.0.0:8080"
+    workers = 1
+    wsgi_app = "demo.api:application"
+setup:
+  - name: database migrations
+    command: [python3, -c, "from demo.api import db_sync; db_sync()"]
+serve:
+  command: [sh, -c, "cd /etc/demo && exec gunicorn"]
+  port: 8080
+  ready: /notes
+checks:
+  - name: note stored
+    request: POST /notes
+    json: {text: hello}
+    status: 201
+    expect: {note.text: hello}
+    save: {note_id: "json:note.id"}
+  - name: notes listed
+    request: GET /notes
+    expect: {"notes[*].text": hello, "notes[0].id": "{note_id}"}
+"""
+
 
 def synthetic_project(root: Path) -> Path:
     """releases.yaml, images/ and patches/ for service 'demo' in release 2025.2."""
     service = make_upstream(root / "upstream", "demo")
     service.checkout("stable/2025.2")
     service.commit(
-        {"requirements.txt": "pbr>=5.5.0\nsix\ndemo-lib\n"}, "Depend on six and demo-lib"
+        {"requirements.txt": "pbr>=5.5.0\nsix\ndemo-lib\nPyMySQL\n", "demo/api.py": NOTES_API},
+        "Depend on six and demo-lib; keep notes in a database",
     )
     service.tag("1.0.2")
     library = make_upstream(root / "upstream", "demo-lib")  # tags 1.0.0 and 1.0.1
@@ -43,6 +119,7 @@ def synthetic_project(root: Path) -> Path:
     project = root / "project"
     shutil.copytree(ROOT / "images" / "python-base", project / "images" / "python-base")
     shutil.copytree(ROOT / "images" / "venv-builder", project / "images" / "venv-builder")
+    shutil.copytree(ROOT / "images" / "backing", project / "images" / "backing")
     (project / "images" / "demo").mkdir(parents=True)
     (project / "images" / "demo" / "Dockerfile").write_text(
         (ROOT / "images" / "keystone" / "Dockerfile").read_text().replace("keystone", "demo")
@@ -63,12 +140,13 @@ def synthetic_project(root: Path) -> Path:
             """
         )
     )
+    (project / "images" / "demo" / "functional.yaml").write_text(FUNCTIONAL)
     (project / "releases.yaml").write_text(
         textwrap.dedent(
             f"""\
             defaults: {{registry: {REGISTRY}, base_image: imageforge/debian:bookworm, requirements_repo: {requirements.as_uri()}}}
             services:
-              demo: {{repo: {service.url}}}
+              demo: {{repo: {service.url}, pip_packages: [gunicorn]}}
             libraries:
               demo-lib: {{repo: {library.url}}}
             releases:

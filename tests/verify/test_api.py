@@ -1,0 +1,99 @@
+"""Requests and their expectations, against a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from imageforge.verify.api import Request, describe, lookup, saved, send, verify
+
+
+class Notes(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self._answer(201, {"note": {"id": 7, "text": body["text"]}}, {"X-Note": "seven"})
+
+    def do_GET(self):
+        if self.path == "/file":
+            self._raw(200, b"payload")
+        else:
+            self._answer(200, {"notes": [{"id": 7, "text": "hello"}, {"id": 8, "text": "bye"}]})
+
+    def _answer(self, status, data, headers=None):
+        self._raw(status, json.dumps(data).encode(), headers)
+
+    def _raw(self, status, payload, headers=None):
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Notes)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_status_values_and_saves(server):
+    request = Request(
+        "store",
+        "POST",
+        "/notes",
+        json={"text": "hi"},
+        status=201,
+        expect=(("note.text", "hi"), ("note.id", "7")),
+        save=(("id", "json:note.id"), ("tag", "header:x-note")),
+    )
+    answer = send(server, request)
+    assert verify(request, answer) == []
+    assert saved(request, answer) == {"id": "7", "tag": "seven"}
+
+
+def test_one_of_a_list_and_what_differs(server):
+    good = Request("list", "GET", "/notes", expect=(("notes[*].text", "bye"),))
+    assert verify(good, send(server, good)) == []
+    bad = Request("list", "GET", "/notes", expect=(("notes[*].text", "nope"), ("notes[0].id", 8)))
+    assert verify(bad, send(server, bad)) == [
+        "notes[*].text: 'nope' is not among ['hello', 'bye']",
+        "notes[0].id: expected 8, got 7",
+    ]
+
+
+def test_a_wrong_status_shows_request_and_response(server):
+    request = Request("store", "POST", "/notes", json={"text": "hi"}, status=200)
+    answer = send(server, request)
+    assert verify(request, answer) == ["expected status 200, got 201"]
+    shown = describe(server, request, answer)
+    assert shown.splitlines()[0] == f"> POST {server}/notes"
+    assert "< 201" in shown and '"text": "hi"' in shown
+
+
+def test_body_checksum(server):
+    digest = hashlib.sha256(b"payload").hexdigest()
+    assert (
+        verify(
+            Request("f", "GET", "/file", body_sha256=digest),
+            send(server, Request("f", "GET", "/file")),
+        )
+        == []
+    )
+
+
+def test_lookup_paths():
+    data = {"a": [{"b": 1}, {"b": 2}]}
+    assert lookup(data, "a[*].b") == [1, 2]
+    assert lookup(data, "a[1].b") == [2]
+    assert lookup(data, "a.0.b") == []

@@ -1,0 +1,75 @@
+"""Functional checks end to end: the synthetic service against a real MariaDB, on a private network."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from imageforge.build.image import BuildOptions
+from imageforge.host import docker
+from imageforge.verify.functional import run_functional
+from imageforge.verify.stack import RUN_LABEL
+from tests.support.projects import make_forge
+
+pytestmark = pytest.mark.docker
+
+
+def leftovers() -> list[str]:
+    containers = docker.run(
+        ["ps", "--all", "--quiet", "--filter", f"label={RUN_LABEL}"]
+    ).stdout.split()
+    networks = docker.run(
+        ["network", "ls", "--quiet", "--filter", f"label={RUN_LABEL}"]
+    ).stdout.split()
+    return containers + networks
+
+
+def test_the_service_serves_its_api_against_a_real_database(built, tmp_path, base_image):
+    _, _, project, root = built
+    forge = make_forge(project, root, base_image=base_image)
+    report = run_functional(forge, "2025.2", "demo", BuildOptions())
+    assert report.ok, report.table()
+    assert [o.step for o in report.outcomes] == [
+        "mariadb ready",
+        "demo: database demo created",
+        "demo: database migrations",
+        "demo: API answers GET /notes",
+        "note stored",
+        "notes listed",
+    ]
+    assert report.outcomes[-2].detail == "POST /notes: 201"
+    table = report.table().splitlines()
+    assert table[1].split() == ["STEP", "RESULT", "SECONDS", "DETAIL"]
+    assert table[-1] == "6 passed, 0 failed"
+    assert leftovers() == []
+
+
+def test_a_config_the_service_rejects_fails_with_its_own_error(built, tmp_path, base_image):
+    _, _, project, root = built
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    spec = copy / "images" / "demo" / "functional.yaml"
+    spec.write_text(spec.read_text().replace("password = {database_password}", "password = wrong"))
+    forge = make_forge(copy, root, base_image=base_image, build_dir=root / "build")
+    report = run_functional(forge, "2025.2", "demo", BuildOptions())
+    assert not report.ok
+    failed = report.outcomes[-1]
+    assert (failed.step, failed.ok) == ("demo: database migrations", False)
+    # The service's own words: pymysql refusing the password.
+    assert "Access denied for user 'demo'" in failed.detail
+    assert "1 failed" in report.table().splitlines()[-1]
+    assert leftovers() == []
+
+
+def test_an_unknown_backing_service_is_named(built, tmp_path, base_image):
+    from imageforge.errors import ForgeError
+
+    _, _, project, root = built
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    spec = copy / "images" / "demo" / "functional.yaml"
+    spec.write_text(spec.read_text().replace("backing: [mariadb]", "backing: [postgres]"))
+    forge = make_forge(copy, root, base_image=base_image, build_dir=root / "build")
+    with pytest.raises(ForgeError, match=r"functional.yaml: backing: unknown postgres \(known: "):
+        run_functional(forge, "2025.2", "demo", BuildOptions())
