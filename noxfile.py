@@ -114,3 +114,13 @@ def smoke(session: nox.Session, release: str, service: str) -> None:
     session.run(
         inv, "smoke", "-r", release, "-s", service, "--build", *session.posargs, external=True
     )
+
+
+@nox.session(default=False)
+@nox.parametrize(("release", "service"), PAIRS)
+def functional(session: nox.Session, release: str, service: str) -> None:
+    """Build (or reuse) one image and what it requires, then run its functional check."""
+    inv = _tool(session, "inv")
+    session.run(
+        inv, "functional", "-r", release, "-s", service, "--build", *session.posargs, external=True
+    )
