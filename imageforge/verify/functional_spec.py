@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from imageforge.config.yamlnodes import Document, load_document
 from imageforge.verify.api import Request
 
@@ -83,6 +85,9 @@ def load_functional(path: Path, service: str) -> Functional:
     data = document.data
     if not isinstance(data, dict):
         raise document.error((), "expected a mapping (backing, setup, serve, checks, ...)")
+    # The forge reads plain scalars as text; a JSON body needs YAML's own types
+    # (resource_provider_generation: 0 is a number to the API).
+    typed = yaml.safe_load(path.read_text())
     _only(document, (), data, _TOP)
     if "serve" not in data:
         raise document.error((), "missing serve: how the API runs (command, port, ready)")
@@ -96,7 +101,10 @@ def load_functional(path: Path, service: str) -> Functional:
         messaging=data.get("messaging", False) is True,
         files=tuple(_files(document, data.get("files", {}))),
         setup=tuple(_setup(document, data.get("setup", []))),
-        checks=tuple(_check(document, i, c) for i, c in enumerate(data.get("checks", []))),
+        checks=tuple(
+            _check(document, i, c, typed["checks"][i].get("json"))
+            for i, c in enumerate(data.get("checks", []))
+        ),
     )
 
 
@@ -140,7 +148,7 @@ def _files(document: Document, files: Any) -> list[tuple[str, str]]:
     return sorted(files.items())
 
 
-def _check(document: Document, index: int, check: Any) -> Request:
+def _check(document: Document, index: int, check: Any, body: Any) -> Request:
     where = ("checks", str(index))
     if not isinstance(check, dict):
         raise document.error(where, f"expected a mapping ({', '.join(sorted(_CHECK))})")
@@ -168,7 +176,7 @@ def _check(document: Document, index: int, check: Any) -> Request:
         name=name,
         method=method,
         path=target,
-        json=check.get("json"),
+        json=body,
         body=check.get("body"),
         headers=tuple((k, str(v)) for k, v in mappings["headers"]),
         status=int(status),

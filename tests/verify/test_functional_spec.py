@@ -88,7 +88,13 @@ def test_an_unknown_value_in_a_template_is_named(tmp_path):
     assert render("a {{literal}} {token}", {"token": "t"}, tmp_path) == "a {literal} t"
 
 
-@pytest.mark.parametrize("service", ["keystone"])
+@pytest.mark.parametrize("service", ["keystone", "glance", "placement"])
 def test_the_shipped_specs_load(service):
     spec = load_functional(ROOT / "images" / service / "functional.yaml", service)
     assert spec.checks and spec.serve.port
+
+
+def test_a_json_body_keeps_yaml_types(tmp_path):
+    text = MINIMAL + "  - name: set\n    request: PUT /x\n    json: {generation: 0, flag: true, name: n}\n"
+    spec = load_functional(write(tmp_path, text), "demo")
+    assert spec.checks[1].json == {"generation": 0, "flag": True, "name": "n"}
