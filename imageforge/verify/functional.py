@@ -180,18 +180,22 @@ class _Run:
     def service(self, spec: Functional, image: str, *, is_subject: bool) -> None:
         name = spec.service
         values = dict(self.values, service=name)
-        if spec.database:
-            values["database_name"] = values["database_user"] = spec.database
+        if spec.databases:
+            # One user (the first database's name) owns them all, as deployments do.
+            user = spec.databases[0]
+            values["database_name"] = values["database_user"] = user
             values["database_password"] = backing.DATABASE_PASSWORD
-            values["database_url"] = (
-                f"mysql+pymysql://{spec.database}:{backing.DATABASE_PASSWORD}"
-                f"@mariadb/{spec.database}?charset=utf8"
-            )
+            for index, database in enumerate(spec.databases):
+                url = (
+                    f"mysql+pymysql://{user}:{backing.DATABASE_PASSWORD}"
+                    f"@mariadb/{database}?charset=utf8"
+                )
+                values[f"database_url_{database}"] = url
+                if index == 0:
+                    values["database_url"] = url
             self.step(
-                f"{name}: database {spec.database} created",
-                lambda: backing.create_database(
-                    self.stack, self.containers["mariadb"], spec.database or "", spec.database or ""
-                ),
+                f"{name}: database {', '.join(spec.databases)} created",
+                lambda: self._databases(spec.databases, user),
             )
         if spec.messaging:
             values["rabbit_url"] = f"rabbit://{name}:{backing.RABBIT_PASSWORD}@rabbitmq:5672/"
@@ -231,6 +235,10 @@ class _Run:
             self.step(check.name, partial(self._request, base_url, check, spec), spec.service)
 
     # -- helpers ---------------------------------------------------------------
+
+    def _databases(self, databases: tuple[str, ...], user: str) -> None:
+        for database in databases:
+            backing.create_database(self.stack, self.containers["mariadb"], database, user)
 
     def _ready(self, container: Container, name: str) -> str:
         return f"ready after {backing.wait_ready(self.stack, container, name):.1f} s"

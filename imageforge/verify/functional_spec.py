@@ -5,6 +5,7 @@ Data, like smoke.yaml, so adding a service adds a file, not code::
     backing: [mariadb, memcached]      # started first, health-checked
     requires: [keystone]               # other images of the release, run first
     database: glance                   # a database and a user, {database_url}
+                                       # (or a list: each {database_url_NAME})
     files:                             # written by the forge, mounted read-only
       /etc/glance/glance-api.conf: |
         [database]
@@ -67,7 +68,8 @@ class Functional:
     serve: Serve
     backing: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
-    database: str | None = None
+    # The first is {database_url}; each is {database_url_NAME}; one user owns all.
+    databases: tuple[str, ...] = ()
     # A RabbitMQ user for the service ({rabbit_url}).
     messaging: bool = False
     files: tuple[tuple[str, str], ...] = ()
@@ -97,7 +99,7 @@ def load_functional(path: Path, service: str) -> Functional:
         serve=_serve(document, data["serve"]),
         backing=_strings(document, ("backing",), data.get("backing", [])),
         requires=_strings(document, ("requires",), data.get("requires", [])),
-        database=_optional_string(document, ("database",), data.get("database")),
+        databases=_databases(document, data.get("database")),
         messaging=data.get("messaging", False) is True,
         files=tuple(_files(document, data.get("files", {}))),
         setup=tuple(_setup(document, data.get("setup", []))),
@@ -106,6 +108,17 @@ def load_functional(path: Path, service: str) -> Functional:
             for i, c in enumerate(data.get("checks", []))
         ),
     )
+
+
+def _databases(document: Document, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and n.replace("_", "").isalnum() for n in names
+    ):
+        raise document.error(("database",), "expected a database name or a list of them")
+    return tuple(names)
 
 
 def _serve(document: Document, serve: Any) -> Serve:

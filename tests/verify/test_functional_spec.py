@@ -36,7 +36,7 @@ def write(tmp_path, text):
 def test_a_spec_loads_as_data(tmp_path):
     spec = load_functional(write(tmp_path, MINIMAL), "demo")
     assert spec.backing == ("mariadb",)
-    assert spec.database == "demo"
+    assert spec.databases == ("demo",)
     assert spec.setup == (Step("migrations", ("demo-manage", "db_sync")),)
     assert spec.serve == Serve(("gunicorn",), 8080, "/")
     assert spec.checks == (
@@ -88,13 +88,16 @@ def test_an_unknown_value_in_a_template_is_named(tmp_path):
     assert render("a {{literal}} {token}", {"token": "t"}, tmp_path) == "a {literal} t"
 
 
-@pytest.mark.parametrize("service", ["keystone", "glance", "placement"])
+@pytest.mark.parametrize("service", ["keystone", "glance", "placement", "nova"])
 def test_the_shipped_specs_load(service):
     spec = load_functional(ROOT / "images" / service / "functional.yaml", service)
     assert spec.checks and spec.serve.port
 
 
 def test_a_json_body_keeps_yaml_types(tmp_path):
-    text = MINIMAL + "  - name: set\n    request: PUT /x\n    json: {generation: 0, flag: true, name: n}\n"
+    text = (
+        MINIMAL
+        + "  - name: set\n    request: PUT /x\n    json: {generation: 0, flag: true, name: n}\n"
+    )
     spec = load_functional(write(tmp_path, text), "demo")
     assert spec.checks[1].json == {"generation": 0, "flag": True, "name": "n"}
