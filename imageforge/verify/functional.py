@@ -280,9 +280,12 @@ class _Run:
         raise _Failed(f"no answer on {base_url}{spec.serve.ready} within {READY_TIMEOUT} s")
 
     def _admin_token(self) -> None:
-        self.values["admin_token"] = self._token("admin", ADMIN_PASSWORD, "admin")
+        token, answer = self._token("admin", ADMIN_PASSWORD, "admin")
+        self.values["admin_token"] = token
+        # APIs with the project in their URLs (cinder's /v3/{project_id}/...).
+        self.values["admin_project_id"] = answer.json()["token"]["project"]["id"]
 
-    def _token(self, user: str, password: str, project: str) -> str:
+    def _token(self, user: str, password: str, project: str) -> tuple[str, api.Answer]:
         body = {
             "auth": {
                 "identity": {
@@ -301,7 +304,8 @@ class _Run:
             raise _Failed(
                 f"{'; '.join(problems)}\n{api.describe(self.urls[IDENTITY], request, answer)}"
             )
-        return answer.headers.get("X-Subject-Token") or answer.headers["x-subject-token"]
+        lowered = {k.lower(): v for k, v in answer.headers.items()}
+        return lowered["x-subject-token"], answer
 
     def _service_user(self, name: str) -> None:
         """Project service, user ``name`` in it with the admin role, as deployments do."""

@@ -27,8 +27,8 @@ Data, like smoke.yaml, so adding a service adds a file, not code::
 
 Strings may use ``{name}`` for the run's values (database_url, database_name,
 database_user, database_password, rabbit_url, keystone_url, admin_password,
-service_password, token, and what earlier checks saved); a literal brace is
-written twice. A mistake names the file, line and key.
+service_password, token, admin_project_id, and what earlier checks saved); a
+literal brace is written twice. A mistake names the file, line and key.
 """
 
 from __future__ import annotations
