@@ -55,6 +55,8 @@ class FunctionalReport:
     outcomes: list[Outcome] = field(default_factory=list)
     # On failure: the failing service's log tail.
     log_tail: str = ""
+    # Wall time of the run: backing services up to the last request, teardown included.
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -72,7 +74,8 @@ class FunctionalReport:
         if self.log_tail:
             text += f"\n\nlog of {self.service} (last lines):\n{self.log_tail}"
         passed = sum(o.ok for o in self.outcomes)
-        return f"{text}\n{passed} passed, {len(self.outcomes) - passed} failed"
+        failed = len(self.outcomes) - passed
+        return f"{text}\n{passed} passed, {failed} failed in {self.seconds:.0f} s"
 
 
 class _Stop(Exception):
@@ -102,6 +105,7 @@ def run_functional(
         backing.require_known(list(part.backing), part.path)
     base = forge.base_image or forge.manifest.release(release).base_image
     backing_refs = backing.images_for(forge, names, base, backing_images or {})
+    started = time.monotonic()
     with private_stack() as stack, tempfile.TemporaryDirectory(prefix="forge-fn-") as scratch:
         run = _Run(stack, Path(scratch), report, forge.log)
         try:
@@ -111,6 +115,7 @@ def run_functional(
             run.checks(spec)
         except _Stop:
             pass
+    report.seconds = time.monotonic() - started
     return report
 
 

@@ -41,7 +41,7 @@ def test_the_service_serves_its_api_against_a_real_database(built, tmp_path, bas
     assert report.outcomes[-2].detail == "POST /notes: 201"
     table = report.table().splitlines()
     assert table[1].split() == ["STEP", "RESULT", "SECONDS", "DETAIL"]
-    assert table[-1] == "6 passed, 0 failed"
+    assert table[-1].startswith("6 passed, 0 failed in ")
     assert leftovers() == []
 
 
@@ -73,3 +73,45 @@ def test_an_unknown_backing_service_is_named(built, tmp_path, base_image):
     forge = make_forge(copy, root, base_image=base_image, build_dir=root / "build")
     with pytest.raises(ForgeError, match=r"functional.yaml: backing: unknown postgres \(known: "):
         run_functional(forge, "2025.2", "demo", BuildOptions())
+
+
+def test_ctrl_c_removes_everything(built, base_image):
+    """SIGINT in the middle of a run: exit 130, one line, no container or network left."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.support import ROOT
+
+    _, _, project, root = built
+    env = {
+        **os.environ,
+        "FORGE_MANIFEST": str(project / "releases.yaml"),
+        "FORGE_CACHE_DIR": str(root / "cache"),
+        "FORGE_BUILD_DIR": str(root / "build"),
+        "FORGE_BASE_IMAGE": base_image,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "PYTHONUNBUFFERED": "1",  # its progress lines, as they happen
+    }
+    proc = subprocess.Popen(
+        ["inv", "-r", str(ROOT), "functional", "-s", "demo", "-r", "2025.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = []
+    deadline = time.monotonic() + 300
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("pass  mariadb ready") or time.monotonic() > deadline:
+            break
+    assert any(line.startswith("pass  mariadb ready") for line in seen), "".join(seen)[-2000:]
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "error: interrupted"
+    assert "Traceback" not in stderr
+    assert leftovers() == []

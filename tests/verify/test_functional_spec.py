@@ -88,7 +88,9 @@ def test_an_unknown_value_in_a_template_is_named(tmp_path):
     assert render("a {{literal}} {token}", {"token": "t"}, tmp_path) == "a {literal} t"
 
 
-@pytest.mark.parametrize("service", ["keystone", "glance", "placement", "nova", "neutron", "cinder"])
+@pytest.mark.parametrize(
+    "service", ["keystone", "glance", "placement", "nova", "neutron", "cinder"]
+)
 def test_the_shipped_specs_load(service):
     spec = load_functional(ROOT / "images" / service / "functional.yaml", service)
     assert spec.checks and spec.serve.port
