@@ -32,6 +32,9 @@ class Request:
     expect: tuple[tuple[str, Any], ...] = ()
     body_sha256: str | None = None
     save: tuple[tuple[str, str], ...] = ()
+    # Seconds to keep asking until the answer holds (a queue still being
+    # declared behind the API, an index still being built); 0: ask once.
+    retry: float = 0
 
 
 @dataclass

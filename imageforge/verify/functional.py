@@ -265,6 +265,12 @@ class _Run:
             raise _Failed(f"`{' '.join(command)}` exited {status}:\n{tail}")
 
     def _serve(self, spec: Functional, container: Container, values: dict[str, str]) -> str:
+        for index, other in enumerate(spec.serve.background):
+            rendered = [render(part, values, spec.path) for part in other]
+            log = f"/tmp/forge-background-{index}.log"
+            self.stack.exec(
+                container, ("sh", "-c", f'exec "$@" > {log} 2>&1', "sh", *rendered), detach=True
+            )
         command = [render(part, values, spec.path) for part in spec.serve.command]
         script = f'echo $$ > {SERVER_PID}; exec "$@" > {SERVER_LOG} 2>&1'
         self.stack.exec(container, ("sh", "-c", script, "sh", *command), detach=True)
@@ -347,21 +353,29 @@ class _Run:
 
     def _request(self, base_url: str, check: api.Request, spec: Functional) -> str:
         rendered = _rendered(check, self.values, spec.path)
-        answer = None
-        try:
-            answer = api.send(base_url, rendered)
-        except OSError as err:
-            raise _Failed(f"{err}\n{api.describe(base_url, rendered, None)}") from err
-        problems = api.verify(rendered, answer)
-        if problems:
-            raise _Failed(f"{'; '.join(problems)}\n{api.describe(base_url, rendered, answer)}")
+        deadline = time.monotonic() + rendered.retry
+        while True:
+            try:
+                answer = api.send(base_url, rendered)
+            except OSError as err:
+                raise _Failed(f"{err}\n{api.describe(base_url, rendered, None)}") from err
+            problems = api.verify(rendered, answer)
+            if not problems:
+                break
+            if time.monotonic() >= deadline:
+                shown = api.describe(base_url, rendered, answer)
+                raise _Failed(f"{'; '.join(problems)}\n{shown}")
+            time.sleep(1)
         self.values.update(api.saved(rendered, answer))
         return f"{rendered.method} {rendered.path}: {answer.status}"
 
     def _server_log(self, container: Container) -> str:
+        """The API's log tail, and the background processes' (their errors explain the API's)."""
+        script = 'for f in /tmp/forge-background-*.log; do [ -f $f ] && { echo "== $f"; tail -n 20 $f; }; done; true'
+        _status, others, _err = self.stack.exec(container, ("sh", "-c", script))
         status, out, _err = self.stack.exec(container, ("tail", "-n", "40", SERVER_LOG))
-        server = out if status == 0 and out else ""
-        return server or self.stack.logs(container)
+        server = out if status == 0 and out else self.stack.logs(container)
+        return f"{others}\n== {SERVER_LOG}\n{server}" if others else server
 
 
 class _Failed(Exception):

@@ -16,6 +16,7 @@ Data, like smoke.yaml, so adding a service adds a file, not code::
       command: [gunicorn, --bind, "0.0.0.0:9292", "glance.wsgi.api:application"]
       port: 9292
       ready: /
+      background: [[heat-engine]]      # other processes, started first
     checks:                            # real requests, asserted on their content
       - name: image created
         request: POST /v2/images
@@ -43,8 +44,19 @@ from imageforge.config.yamlnodes import Document, load_document
 from imageforge.verify.api import Request
 
 _TOP = {"backing", "requires", "database", "messaging", "files", "setup", "serve", "checks"}
-_SERVE = {"command", "port", "ready"}
-_CHECK = {"name", "request", "json", "body", "headers", "status", "expect", "body_sha256", "save"}
+_SERVE = {"command", "port", "ready", "background"}
+_CHECK = {
+    "name",
+    "request",
+    "json",
+    "body",
+    "headers",
+    "status",
+    "expect",
+    "body_sha256",
+    "save",
+    "retry",
+}
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
 
 
@@ -59,6 +71,9 @@ class Serve:
     command: tuple[str, ...]
     port: int
     ready: str
+    # Other processes the API needs, started first in the same container
+    # (heat-engine behind heat-api).
+    background: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +147,14 @@ def _serve(document: Document, serve: Any) -> Serve:
     if not isinstance(ready, str) or not ready.startswith("/"):
         raise document.error(("serve", "ready"), "expected a path starting with /")
     command = _strings(document, ("serve", "command"), serve.get("command"), empty=False)
-    return Serve(command, int(port), ready)
+    background = serve.get("background", [])
+    if not isinstance(background, list):
+        raise document.error(("serve", "background"), "expected a list of commands")
+    others = tuple(
+        _strings(document, ("serve", "background", str(i)), c, empty=False)
+        for i, c in enumerate(background)
+    )
+    return Serve(command, int(port), ready, others)
 
 
 def _setup(document: Document, steps: Any) -> list[Step]:
@@ -173,6 +195,9 @@ def _check(document: Document, index: int, check: Any, body: Any) -> Request:
         raise document.error((*where, "name"), "expected a string")
     if method not in _METHODS or not target.startswith("/"):
         raise document.error((*where, "request"), "expected METHOD /path, e.g. GET /v3/projects")
+    retry = str(check.get("retry", 0))
+    if not retry.isdigit():
+        raise document.error((*where, "retry"), "expected seconds to keep asking (a number)")
     status = check.get("status", 200)
     if not str(status).isdigit():
         raise document.error((*where, "status"), "expected an HTTP status (a number)")
@@ -196,6 +221,7 @@ def _check(document: Document, index: int, check: Any, body: Any) -> Request:
         expect=mappings["expect"],
         body_sha256=check.get("body_sha256"),
         save=tuple((k, str(v)) for k, v in mappings["save"]),
+        retry=int(retry),
     )
 
 
