@@ -1,0 +1,67 @@
+"""README's "Adding a service" checklist, followed to the letter: data and one folder, no code.
+
+A second synthetic service, ``notes``, joins the synthetic project through a
+releases.yaml entry and an images/notes/ folder made from keystone's
+Dockerfile; it then appears in the matrix, builds and passes smoke.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import pytest
+
+from imageforge.build.image import BuildOptions, build_service
+from imageforge.config.matrix import matrix_rows
+from imageforge.host import docker
+from imageforge.verify.service import smoke_service
+from tests.support import ROOT
+from tests.support.gitrepos import make_upstream
+from tests.support.projects import make_forge
+
+pytestmark = pytest.mark.docker
+
+
+def add_service(project, upstream_root, name: str) -> None:
+    """The checklist: releases.yaml entry, images/<name>/Dockerfile from keystone's, smoke.yaml."""
+    repo = make_upstream(upstream_root, name)
+    manifest = project / "releases.yaml"
+    text = manifest.read_text()
+    text = text.replace("services:\n", f"services:\n  {name}: {{repo: {repo.url}}}\n", 1)
+    text = text.replace(
+        "services: {demo: {ref: 1.0.2}}",
+        f"services: {{demo: {{ref: 1.0.2}}, {name}: {{ref: 1.0.1}}}}",
+    )
+    manifest.write_text(text)
+    folder = project / "images" / name
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(
+        (ROOT / "images" / "keystone" / "Dockerfile").read_text().replace("keystone", name)
+    )
+    (folder / "smoke.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            checks:
+              - name: {name}-manage reports the upstream version
+                command: [{name}-manage, --version]
+                stdout: "{{version}}"
+            """
+        )
+    )
+
+
+def test_a_service_added_by_the_checklist_builds_and_passes_smoke(built, tmp_path, base_image):
+    _, _, project, _ = built
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    add_service(copy, tmp_path / "upstream", "notes")
+    forge = make_forge(copy, tmp_path, base_image=base_image)
+    assert [row.id for row in matrix_rows(forge.manifest)] == ["demo-2025.2", "notes-2025.2"]
+    result = build_service(forge, "2025.2", "notes", BuildOptions())
+    try:
+        assert result is not None and result.reference.endswith("/notes:1.0.1")
+        assert smoke_service(forge, "2025.2", "notes", BuildOptions())
+    finally:
+        for tag in result.tags if result else ():
+            docker.run(["image", "rm", tag], check=False)
