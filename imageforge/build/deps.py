@@ -21,6 +21,7 @@ from imageforge.errors import ForgeError
 from imageforge.host.files import write_atomically
 
 REQUIREMENTS = "requirements.txt"
+SERVICE = "service.txt"
 
 
 def dependency_lines(
@@ -48,13 +49,22 @@ def dependency_lines(
     return [*lines, *pip_packages]
 
 
-def write_context(folder: Path, lines: list[str]) -> Path:
-    """``folder`` holding requirements.txt with ``lines`` (rewritten only when they change)."""
+def write_context(folder: Path, lines: list[str], service_package: str) -> Path:
+    """``folder`` holding requirements.txt with ``lines`` and service.txt naming the service.
+
+    A dependency may pull the service itself in from the index (tempest's
+    plugins require tempest); the deps layer removes it again, as the service
+    layer installs it from the patched source. Files are rewritten only when
+    they change.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    text = "".join(f"{line}\n" for line in lines)
-    target = folder / REQUIREMENTS
-    if not target.is_file() or target.read_text() != text:
-        write_atomically(target, text)
+    for name, text in (
+        (REQUIREMENTS, "".join(f"{line}\n" for line in lines)),
+        (SERVICE, f"{service_package}\n"),
+    ):
+        target = folder / name
+        if not target.is_file() or target.read_text() != text:
+            write_atomically(target, text)
     return folder
 
 

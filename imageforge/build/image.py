@@ -172,7 +172,9 @@ def _deps_context(
         return folder
     name = f"{export.project} ({export.release})"
     return write_context(
-        folder, dependency_lines(export.tree, service.extras, service.pip_packages, name)
+        folder,
+        dependency_lines(export.tree, service.extras, service.pip_packages, name),
+        export.package,
     )
 
 

@@ -99,13 +99,14 @@ def test_an_undeclared_extra_is_named(tmp_path):
 
 
 def test_the_context_is_rewritten_only_when_it_changes(tmp_path):
-    folder = write_context(tmp_path / "deps", ["six", "pbr"])
+    folder = write_context(tmp_path / "deps", ["six", "pbr"], "demo")
     target = folder / "requirements.txt"
     assert target.read_text() == "six\npbr\n"
+    assert (folder / "service.txt").read_text() == "demo\n"
     inode = target.stat().st_ino
-    write_context(tmp_path / "deps", ["six", "pbr"])
+    write_context(tmp_path / "deps", ["six", "pbr"], "demo")
     assert target.stat().st_ino == inode
-    write_context(tmp_path / "deps", ["six"])
+    write_context(tmp_path / "deps", ["six"], "demo")
     assert target.read_text() == "six\n"
 
 
