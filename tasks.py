@@ -9,6 +9,8 @@ one library function. Library modules are imported inside the tasks, so
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from pathlib import Path
 
 from invoke import Collection, Exit, task
@@ -32,6 +34,11 @@ def reports_errors(body):
             return body(*args, **kwargs)
         except ForgeError as err:
             raise Exit(f"error: {err}", code=1) from None
+        except BrokenPipeError:
+            # The reader left (`inv list | head`): not an error; point stdout at
+            # /dev/null so the interpreter's last flush stays quiet too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise Exit(code=0) from None
         except OSError as err:  # a full disk, a permission: the file and the reason, one line
             raise Exit(f"error: {err}", code=1) from None
         except KeyboardInterrupt:
