@@ -220,7 +220,7 @@ def smoke(c, service=None, release=None, build=False, base_image=None):
 def functional(c, service=None, release=None, build=False, base_image=None, backing_image=None):
     """Run the image against real MariaDB, RabbitMQ, memcached and keystone; real API requests."""
     from imageforge.build.image import BuildOptions
-    from imageforge.verify.functional import parse_backing_images, run_functional
+    from imageforge.verify.functional.run import parse_backing_images, run_functional
 
     forge = _forge(base_image)
     overrides = parse_backing_images(backing_image or ())

@@ -18,7 +18,7 @@ from imageforge.build.plan import ImageBuild, base_slug
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import docker
-from imageforge.verify.stack import Container, Stack
+from imageforge.verify.functional.stack import Container, Stack
 
 DATABASE_PASSWORD = "forge-db-secret"
 RABBIT_PASSWORD = "forge-rabbit-secret"

@@ -41,7 +41,7 @@ from typing import Any
 import yaml
 
 from imageforge.config.yamlnodes import Document, load_document
-from imageforge.verify.api import Request
+from imageforge.verify.functional.api import Request
 
 _TOP = {"backing", "requires", "database", "messaging", "files", "setup", "serve", "checks"}
 _SERVE = {"command", "port", "ready", "background"}

@@ -7,9 +7,9 @@ import textwrap
 import pytest
 
 from imageforge.errors import ManifestError
-from imageforge.verify.api import Request
-from imageforge.verify.functional import render
-from imageforge.verify.functional_spec import Serve, Step, load_functional
+from imageforge.verify.functional.api import Request
+from imageforge.verify.functional.run import render
+from imageforge.verify.functional.spec import Serve, Step, load_functional
 from tests.support import ROOT
 
 MINIMAL = """\

@@ -8,8 +8,8 @@ import pytest
 
 from imageforge.build.image import BuildOptions
 from imageforge.host import docker
-from imageforge.verify.functional import run_functional
-from imageforge.verify.stack import RUN_LABEL
+from imageforge.verify.functional.run import run_functional
+from imageforge.verify.functional.stack import RUN_LABEL
 from tests.support.projects import make_forge
 
 pytestmark = pytest.mark.docker

@@ -26,10 +26,10 @@ from imageforge.build.image import BuildOptions, build_service
 from imageforge.config.matrix import format_table
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
-from imageforge.verify import api, backing
-from imageforge.verify.functional_spec import Functional, functional_path, load_functional
+from imageforge.verify.functional import api, backing
+from imageforge.verify.functional.spec import Functional, functional_path, load_functional
+from imageforge.verify.functional.stack import Container, Stack, private_stack
 from imageforge.verify.service import current_image
-from imageforge.verify.stack import Container, Stack, private_stack
 
 ADMIN_PASSWORD = "forge-admin-secret"
 SERVICE_PASSWORD = "forge-service-secret"

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from imageforge.verify.api import Request, describe, lookup, saved, send, verify
+from imageforge.verify.functional.api import Request, describe, lookup, saved, send, verify
 
 
 class Notes(BaseHTTPRequestHandler):
