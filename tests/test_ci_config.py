@@ -58,6 +58,15 @@ def test_the_workflow_takes_its_matrix_from_the_project():
         assert not re.search(rf"\b{service}\b", text), f"{service} is listed by hand"
 
 
+def test_the_image_job_exports_its_cache_with_an_image_store_that_can():
+    """--cache-to with the docker driver needs the containerd image store (see test_cache_backend)."""
+    text = (ROOT / ".github" / "workflows" / "images.yml").read_text()
+    image_job = text[text.index("\n  image:") :]
+    assert "--cache-to type=gha" in image_job and "driver: docker" in image_job
+    store = image_job.index('"containerd-snapshotter": true')
+    assert store < image_job.index("driver: docker") < image_job.index("inv build")
+
+
 def python_regex(pattern: str) -> re.Pattern:
     return re.compile(pattern.replace("(?<", "(?P<"))
 
