@@ -33,8 +33,12 @@ def containerd_daemon(tmp_path):
     (root / "daemon.json").write_text(json.dumps({"features": {"containerd-snapshotter": True}}))
     socket = root / "docker.sock"
     log = (root / "log").open("w")
+    # In a network namespace of its own: a second daemon deletes the host
+    # daemon's docker0 when it sets up its own networking (seen here).
     daemon = subprocess.Popen(
         [
+            "unshare",
+            "--net",
             "dockerd",
             "--data-root",
             str(root / "data"),
@@ -58,17 +62,18 @@ def containerd_daemon(tmp_path):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    host = f"unix://{socket}"
-    env = {**os.environ, "DOCKER_HOST": host}
-    deadline = time.monotonic() + 60
-    while subprocess.run(["docker", "info"], env=env, capture_output=True).returncode != 0:
-        assert daemon.poll() is None and time.monotonic() < deadline, (root / "log").read_text()
-        time.sleep(0.5)
-    yield env
-    daemon.terminate()
-    daemon.wait(timeout=60)
-    log.close()
-    shutil.rmtree(root / "data", ignore_errors=True)
+    env = {**os.environ, "DOCKER_HOST": f"unix://{socket}"}
+    try:
+        deadline = time.monotonic() + 60
+        while subprocess.run(["docker", "info"], env=env, capture_output=True).returncode != 0:
+            assert daemon.poll() is None and time.monotonic() < deadline, (root / "log").read_text()
+            time.sleep(0.5)
+        yield env
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+        log.close()
+        shutil.rmtree(root / "data", ignore_errors=True)
 
 
 def tiny_build(tmp_path, extra_args):
@@ -109,6 +114,11 @@ def test_a_local_cache_is_exported_and_imported_with_the_containerd_store(
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "importing cache manifest from local" in proc.stderr
     assert proc.stderr.count(" CACHED") >= 2  # both COPY steps came from the cache
+
+
+def test_the_host_daemon_keeps_its_bridge(containerd_daemon):
+    """The second daemon must leave the host's network alone (it once deleted docker0)."""
+    assert subprocess.run(["ip", "link", "show", "docker0"], capture_output=True).returncode == 0
 
 
 def test_the_classic_store_refuses_the_export(tmp_path):
