@@ -149,6 +149,7 @@ def build(
 ):
     """Check out, patch, generate constraints and build service images with BuildKit."""
     from imageforge.build.image import BuildOptions, build_service
+    from imageforge.build.published import record_push
     from imageforge.verify.service import write_sbom
 
     if not (service or release or all):
@@ -157,8 +158,15 @@ def build(
     options = BuildOptions(push=push, platform=platform, dry_run=dry_run)
     for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
         result = build_service(forge, rel.name, svc.name, options)
-        if sbom and result is not None:
+        if result is None:
+            continue
+        bom = (
             write_sbom(forge, rel.name, result.reference, result.inputs, pushed=push)
+            if sbom
+            else None
+        )
+        if push:
+            record_push(forge, rel.name, svc.name, result.reference, result.tags, bom)
 
 
 @task(

@@ -17,6 +17,7 @@ import tarfile
 import pytest
 
 from imageforge.build.image import BuildOptions, build_service
+from imageforge.build.published import record_push
 from imageforge.errors import ForgeError
 from imageforge.host import docker
 from tests.support.projects import make_forge
@@ -191,6 +192,14 @@ def local_registry(tmp_path):
         process.wait(timeout=10)
 
 
+MANIFEST_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+
+
 def test_push_to_a_registry_and_pull_back_every_tag(built, local_registry):
     _, _, project, root = built
     text = (
@@ -203,17 +212,13 @@ def test_push_to_a_registry_and_pull_back_every_tag(built, local_registry):
         shutil.rmtree(pushed_project)
     shutil.copytree(project, pushed_project)
     (pushed_project / "releases.yaml").write_text(text)
-    result = build_service(
-        make_forge(
-            pushed_project / "releases.yaml",
-            root,
-            base_image="imageforge/debian:bookworm",
-            log=lambda _: None,
-        ),
-        "2025.2",
-        "demo",
-        BuildOptions(push=True),
+    forge = make_forge(
+        pushed_project / "releases.yaml",
+        root,
+        base_image="imageforge/debian:bookworm",
+        log=lambda _: None,
     )
+    result = build_service(forge, "2025.2", "demo", BuildOptions(push=True))
     assert all(tag.startswith(f"{local_registry}/forge/demo:") for tag in result.tags)
     # The shared images went to the registry too: a pushing (multi-arch) builder needs them there.
     import urllib.request
@@ -223,6 +228,18 @@ def test_push_to_a_registry_and_pull_back_every_tag(built, local_registry):
             f"http://{local_registry}/v2/forge/{shared}/tags/list"
         ) as answer:
             assert json.load(answer)["tags"] == ["imageforge-debian-bookworm"]
+    # The digest lock records what the registry serves for the pushed reference.
+    lock = record_push(forge, "2025.2", "demo", result.reference, result.tags)
+    entry = json.loads(lock.read_text())["demo"]
+    asked = urllib.request.Request(
+        f"http://{local_registry}/v2/forge/demo/manifests/1.0.2",
+        headers={"Accept": ", ".join(MANIFEST_TYPES)},
+        method="HEAD",
+    )
+    with urllib.request.urlopen(asked) as answer:
+        assert entry["digest"] == answer.headers["Docker-Content-Digest"]
+    assert entry["tags"] == list(result.tags) and entry["reference"] == result.reference
+    assert lock == root / "build" / "published" / "2025.2.json"
     for tag in result.tags:
         docker.run(["image", "rm", tag], check=False)
     for tag in result.tags:

@@ -1,0 +1,60 @@
+"""The digest lock: what a push published, by digest, per release.
+
+``build/published/<release>.json`` maps each pushed service to its image
+reference, manifest digest, the digest of each platform when the push was a
+manifest list, its tags and the sha256 of its SBOM when one was written.
+Deployments pin by these digests; a list of several platforms keeps each
+platform's own digest too, since a digest of one platform is a known trap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from imageforge.context import Forge
+from imageforge.host import docker
+from imageforge.host.files import file_lock, write_atomically
+
+
+def lock_path(forge: Forge, release: str) -> Path:
+    return forge.build_dir / "published" / f"{release}.json"
+
+
+def manifest_of(reference: str) -> dict:
+    """The registry's manifest (or manifest list) of ``reference``, as buildx reports it."""
+    shown = docker.run(
+        ["buildx", "imagetools", "inspect", reference, "--format", "{{json .Manifest}}"]
+    )
+    return json.loads(shown.stdout)
+
+
+def record_push(
+    forge: Forge,
+    release: str,
+    service: str,
+    reference: str,
+    tags: tuple[str, ...],
+    sbom: Path | None = None,
+) -> Path:
+    """Add (or replace) ``service``'s entry in the release's digest lock; returns the file."""
+    manifest = manifest_of(reference)
+    entry: dict = {"reference": reference, "digest": manifest["digest"], "tags": list(tags)}
+    platforms = {
+        "/".join(filter(None, (p.get("os"), p.get("architecture"), p.get("variant")))): m["digest"]
+        for m in manifest.get("manifests", [])
+        if (p := m.get("platform") or {}).get("os") not in (None, "unknown")
+    }
+    if platforms:
+        entry["platforms"] = platforms
+    if sbom is not None:
+        entry["sbom_sha256"] = hashlib.sha256(sbom.read_bytes()).hexdigest()
+    path = lock_path(forge, release)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(path.with_name(f".{path.name}.lock")):
+        current = json.loads(path.read_text()) if path.is_file() else {}
+        current[service] = entry
+        write_atomically(path, json.dumps(current, indent=2, sort_keys=True) + "\n")
+    forge.log(f"{service} ({release}): {manifest['digest']} recorded in {path}")
+    return path
