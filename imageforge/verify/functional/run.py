@@ -309,12 +309,7 @@ class _Run:
             }
         }
         request = api.Request("token", "POST", "/v3/auth/tokens", json=body, status=201)
-        answer = api.send(self.urls[IDENTITY], request)
-        problems = api.verify(request, answer)
-        if problems:
-            raise _Failed(
-                f"{'; '.join(problems)}\n{api.describe(self.urls[IDENTITY], request, answer)}"
-            )
+        answer = _ask(self.urls[IDENTITY], request)
         lowered = {k.lower(): v for k, v in answer.headers.items()}
         return lowered["x-subject-token"], answer
 
@@ -325,13 +320,7 @@ class _Run:
 
         def call(method: str, path: str, json: Any = None, status: int = 201) -> Any:
             request = api.Request(name, method, path, json=json, headers=headers, status=status)
-            answer = api.send(self.urls[IDENTITY], request)
-            problems = api.verify(request, answer)
-            if problems:
-                raise _Failed(
-                    f"{'; '.join(problems)}\n{api.describe(self.urls[IDENTITY], request, answer)}"
-                )
-            return answer.json()
+            return _ask(self.urls[IDENTITY], request).json()
 
         projects = call("GET", "/v3/projects?name=service", status=200)["projects"]
         project = (
@@ -353,19 +342,7 @@ class _Run:
 
     def _request(self, base_url: str, check: api.Request, spec: Functional) -> str:
         rendered = _rendered(check, self.values, spec.path)
-        deadline = time.monotonic() + rendered.retry
-        while True:
-            try:
-                answer = api.send(base_url, rendered)
-            except OSError as err:
-                raise _Failed(f"{err}\n{api.describe(base_url, rendered, None)}") from err
-            problems = api.verify(rendered, answer)
-            if not problems:
-                break
-            if time.monotonic() >= deadline:
-                shown = api.describe(base_url, rendered, answer)
-                raise _Failed(f"{'; '.join(problems)}\n{shown}")
-            time.sleep(1)
+        answer = _ask(base_url, rendered)
         self.values.update(api.saved(rendered, answer))
         return f"{rendered.method} {rendered.path}: {answer.status}"
 
@@ -380,6 +357,25 @@ class _Run:
 
 class _Failed(Exception):
     """A step's own failure, with what to show."""
+
+
+def _ask(base_url: str, request: api.Request) -> api.Answer:
+    """Send ``request`` (again, for up to its ``retry`` seconds) until its answer holds.
+
+    A failure carries the problems and the exact request and response.
+    """
+    deadline = time.monotonic() + request.retry
+    while True:
+        try:
+            answer = api.send(base_url, request)
+        except OSError as err:
+            raise _Failed(f"{err}\n{api.describe(base_url, request, None)}") from err
+        problems = api.verify(request, answer)
+        if not problems:
+            return answer
+        if time.monotonic() >= deadline:
+            raise _Failed(f"{'; '.join(problems)}\n{api.describe(base_url, request, answer)}")
+        time.sleep(1)
 
 
 def render(text: str, values: Mapping[str, str], where: Path) -> str:

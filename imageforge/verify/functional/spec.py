@@ -105,7 +105,10 @@ def load_functional(path: Path, service: str) -> Functional:
     # The forge reads plain scalars as text; a JSON body needs YAML's own types
     # (resource_provider_generation: 0 is a number to the API).
     typed = yaml.safe_load(path.read_text())
+    if not isinstance(data.get("checks", []), list):
+        raise document.error(("checks",), "expected a list of checks")
     _only(document, (), data, _TOP)
+    typed_checks = typed.get("checks") or []
     if "serve" not in data:
         raise document.error((), "missing serve: how the API runs (command, port, ready)")
     return Functional(
@@ -119,8 +122,7 @@ def load_functional(path: Path, service: str) -> Functional:
         files=tuple(_files(document, data.get("files", {}))),
         setup=tuple(_setup(document, data.get("setup", []))),
         checks=tuple(
-            _check(document, i, c, typed["checks"][i].get("json"))
-            for i, c in enumerate(data.get("checks", []))
+            _check(document, i, c, typed_checks[i]) for i, c in enumerate(data.get("checks", []))
         ),
     )
 
@@ -183,7 +185,7 @@ def _files(document: Document, files: Any) -> list[tuple[str, str]]:
     return sorted(files.items())
 
 
-def _check(document: Document, index: int, check: Any, body: Any) -> Request:
+def _check(document: Document, index: int, check: Any, typed: Any) -> Request:
     where = ("checks", str(index))
     if not isinstance(check, dict):
         raise document.error(where, f"expected a mapping ({', '.join(sorted(_CHECK))})")
@@ -214,7 +216,7 @@ def _check(document: Document, index: int, check: Any, body: Any) -> Request:
         name=name,
         method=method,
         path=target,
-        json=body,
+        json=typed.get("json") if isinstance(typed, dict) else None,
         body=check.get("body"),
         headers=tuple((k, str(v)) for k, v in mappings["headers"]),
         status=int(status),

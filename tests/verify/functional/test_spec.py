@@ -80,6 +80,14 @@ def test_mistakes_name_file_line_and_key(tmp_path, change, message):
     assert str(caught.value).startswith(f"{tmp_path}/{message}")
 
 
+def test_checks_that_are_not_a_list_are_named(tmp_path):
+    path = write(tmp_path, MINIMAL.split("checks:")[0] + "checks: {listed: GET /notes}\n")
+    with pytest.raises(
+        ManifestError, match=r"functional.yaml:6: checks: expected a list of checks"
+    ):
+        load_functional(path, "demo")
+
+
 def test_an_unknown_value_in_a_template_is_named(tmp_path):
     with pytest.raises(
         Exception, match=r"\{databse_url\} is not a value of this run \(database_url, token\)"
