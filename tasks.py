@@ -130,8 +130,10 @@ def constraints_(c, release=None):
         "push": "push to the release's registry instead of loading the image locally",
         "platform": "target platform(s), passed to buildx (e.g. linux/amd64,linux/arm64)",
         "base_image": "base image instead of the release's (also FORGE_BASE_IMAGE)",
-        "dry_run": "prepare the sources, print the exact buildx commands, build nothing",
-        "sbom": "also write the image's CycloneDX SBOM (and sign with cosign when pushed)",
+        "dry_run": "prepare the sources, print the bake file, build nothing",
+        "sbom": "also write the image's CycloneDX SBOM (attached as attestation with --sign)",
+        "force": "build even when an image of the same content key exists",
+        "sign": "sign pushed images with cosign (FORGE_COSIGN_KEY, else keyless)",
     },
     iterable=["service", "release"],
 )
@@ -146,27 +148,25 @@ def build(
     base_image=None,
     dry_run=False,
     sbom=False,
+    force=False,
+    sign=False,
 ):
-    """Check out, patch, generate constraints and build service images with BuildKit."""
-    from imageforge.build.image import BuildOptions, build_service
-    from imageforge.build.published import record_push
-    from imageforge.verify.service import write_sbom
+    """Check out, patch, generate constraints; bake what changed in one BuildKit graph."""
+    from imageforge.build.image import BuildOptions, build_services
+    from imageforge.build.publish import publish
 
     if not (service or release or all):
         raise Exit("error: name --service and --release (repeatable), or --all", code=1)
+    if sign and not push:
+        raise Exit("error: --sign signs what is pushed: add --push", code=1)
     forge = _forge(base_image)
-    options = BuildOptions(push=push, platform=platform, dry_run=dry_run)
-    for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
-        result = build_service(forge, rel.name, svc.name, options)
-        if result is None:
-            continue
-        bom = (
-            write_sbom(forge, rel.name, result.reference, result.inputs, pushed=push)
-            if sbom
-            else None
-        )
-        if push:
-            record_push(forge, rel.name, svc.name, result.reference, result.tags, bom)
+    options = BuildOptions(push=push, platform=platform, dry_run=dry_run, force=force)
+    pairs = [
+        (rel.name, svc.name)
+        for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))
+    ]
+    for result in build_services(forge, pairs, options):
+        publish(forge, result, push=push, sbom=sbom, sign=sign)
 
 
 @task(
@@ -242,6 +242,30 @@ def functional(c, service=None, release=None, build=False, base_image=None, back
             failed.append(f"{svc.name}/{rel.name}")
     if failed:
         raise Exit(f"error: functional checks failed for {', '.join(failed)}", code=1)
+
+
+@task(
+    help={
+        "service": "service whose pushed image to verify (repeatable)",
+        "release": "release (repeatable)",
+        "base_image": "base image of the build (as for inv build; also FORGE_BASE_IMAGE)",
+    },
+    iterable=["service", "release"],
+)
+@reports_errors
+def verify(c, service=None, release=None, base_image=None):
+    """Check a pushed image: signature, SBOM attestation, labels against today's inputs, lock."""
+    from imageforge.verify.pushed import verify_pushed
+
+    forge = _forge(base_image)
+    failed = []
+    for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
+        verification = verify_pushed(forge, rel.name, svc.name)
+        print(verification.table())
+        if not verification.ok:
+            failed.append(f"{svc.name}/{rel.name}")
+    if failed:
+        raise Exit(f"error: verification failed for {', '.join(failed)}", code=1)
 
 
 @task(
@@ -399,6 +423,7 @@ namespace = Collection(
     smoke,
     functional,
     sbom_,
+    verify,
     bump,
     patches,
 )

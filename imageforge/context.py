@@ -18,6 +18,7 @@ from typing import Any
 
 from imageforge.config.manifest import Manifest, load_manifest
 from imageforge.errors import ForgeError
+from imageforge.host.cosign import GITHUB_ISSUER, Signing
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -48,6 +49,7 @@ class Forge:
     buildx_args: tuple[str, ...] = ()
     ca_bundle: Path | None = None
     apt_mirror: str | None = None
+    signing: Signing = field(default_factory=Signing)
     log: Callable[[str], None] = print
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -85,7 +87,23 @@ def from_environment(
         buildx_args=tuple(shlex.split(environ.get("FORGE_BUILDX_ARGS", ""))),
         ca_bundle=ca_bundle(environ),
         apt_mirror=environ.get("FORGE_APT_MIRROR") or None,
+        signing=signing(environ),
         log=log,
+    )
+
+
+def signing(environ: Mapping[str, str] = os.environ) -> Signing:
+    """cosign's settings: FORGE_COSIGN_KEY (unset: keyless), its public key, the identity."""
+
+    def path(name: str) -> Path | None:
+        return Path(environ[name]) if environ.get(name) else None
+
+    return Signing(
+        key=path("FORGE_COSIGN_KEY"),
+        public_key=path("FORGE_COSIGN_PUBLIC_KEY"),
+        identity=environ.get("FORGE_COSIGN_IDENTITY") or None,
+        issuer=environ.get("FORGE_COSIGN_ISSUER") or GITHUB_ISSUER,
+        password=environ.get("COSIGN_PASSWORD", ""),
     )
 
 

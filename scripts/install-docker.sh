@@ -14,21 +14,6 @@ set -euo pipefail
 
 log() { printf 'install-docker: %s\n' "$*" >&2; }
 
-# The first Debian mirror configured for bookworm, in deb822 or one-line form.
-host_debian_mirror() {
-  local uri
-  uri=$(awk '
-    /^URIs:/ { uris = $2 }
-    /^Suites:/ && / bookworm( |$)/ && uris != "" { print uris; exit }
-    /^$/ { uris = "" }
-  ' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    uri=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' /etc/apt/sources.list)
-  fi
-  [ -n "$uri" ] || { log "no bookworm mirror found in the apt sources"; exit 1; }
-  printf '%s\n' "$uri"
-}
-
 docker_ready() { docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; }
 
 start_dockerd() {
@@ -49,27 +34,9 @@ if command -v dockerd >/dev/null 2>&1 && dockerd --version | grep -qE 'version (
    && [ -x /usr/libexec/docker/cli-plugins/docker-buildx ]; then
   log "Docker engine already installed"
 else
-  mirror=$(host_debian_mirror)
-  if [ ! -f /etc/apt/sources.list.d/trixie.sources ]; then
-    log "adding the trixie suite from the host's mirror with pin priority 100"
-    cat >/etc/apt/sources.list.d/trixie.sources <<SOURCES
-Types: deb
-URIs: $mirror
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SOURCES
-    cat >/etc/apt/preferences.d/trixie-pin <<'PIN'
-Package: *
-Pin: release n=trixie
-Pin-Priority: 100
-PIN
-  fi
   log "installing docker.io, docker-cli, containerd and docker-buildx from trixie"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    docker.io/trixie docker-cli/trixie containerd/trixie docker-buildx/trixie \
-    runc iptables ca-certificates >/dev/null
+  bash "$(dirname "$0")/install-from-trixie.sh" docker.io docker-cli containerd docker-buildx \
+    -- runc iptables ca-certificates
 fi
 
 start_dockerd

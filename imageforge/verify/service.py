@@ -48,7 +48,6 @@ def write_sbom(
         inputs.constraints,
         forge.root / "patches",
         forge.build_dir / "sbom",
-        pushed=pushed,
         log=forge.log,
     )
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
-import shlex
 import subprocess
-from itertools import pairwise
 
 import pytest
 
@@ -15,7 +14,7 @@ from tests.support import ROOT
 from tests.support.synthetic import REGISTRY, synthetic_project
 
 
-def test_dry_run_prints_the_exact_buildx_commands(tmp_path, forge_dirs):
+def test_dry_run_prints_the_bake_file(tmp_path, forge_dirs):
     project = synthetic_project(tmp_path)
     env = {
         **os.environ,
@@ -43,24 +42,35 @@ def test_dry_run_prints_the_exact_buildx_commands(tmp_path, forge_dirs):
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    commands = [
-        shlex.split(line[len("would run: ") :])
-        for line in proc.stdout.splitlines()
-        if line.startswith("would run: ")
+    command, _, definition = proc.stdout.partition("\n{")
+    assert command.splitlines()[-1] == "would run: docker buildx bake --file docker-bake.json"
+    bake = json.loads("{" + definition)
+    targets = bake["target"]
+    base = targets["python-base-example-base-1"]
+    service = targets["demo-2025-2"]
+    assert bake["group"]["default"]["targets"] == [
+        "python-base-example-base-1",
+        "venv-builder-example-base-1",
+        "demo-2025-2",
     ]
-    assert [c[:3] for c in commands] == [["docker", "buildx", "build"]] * 3
-    base, _builder, service = commands
-    assert ("--build-arg", "BASE_IMAGE=example/base:1") in pairwise(base)
-    assert base[-2:] == ["--load", str(project / "images" / "python-base")]
-    pairs = set(pairwise(service))
+    assert base["args"] == {"BASE_IMAGE": "example/base:1"}
+    assert base["context"] == str(project / "images" / "python-base")
+    assert base["output"] == ["type=docker"]
     _, build_dir = forge_dirs
-    assert ("--build-context", f"source={build_dir}/sources/2025.2/demo/tree") in pairs
-    assert ("--build-context", f"constraints={build_dir}/constraints/2025.2") in pairs
-    assert ("--build-context", f"libraries={build_dir}/contexts/2025.2/libraries") in pairs
-    assert ("--build-arg", "BUILDER_IMAGE=imageforge/venv-builder:example-base-1") in pairs
-    assert ("--secret", "id=cacert,src=/etc/hostname") in pairs
-    assert ("--tag", f"{REGISTRY}/demo:1.0.2-p1") in pairs
-    assert ("--label", "org.imageforge.patches=1") in pairs
+    assert service["contexts"] == {
+        "source": f"{build_dir}/sources/2025.2/demo/tree",
+        "requirements": f"{build_dir}/contexts/2025.2/demo/deps",
+        "constraints": f"{build_dir}/constraints/2025.2",
+        "libraries": f"{build_dir}/contexts/2025.2/libraries",
+        # The shared images come from the same graph, not from an image store.
+        "imageforge/python-base:example-base-1": "target:python-base-example-base-1",
+        "imageforge/venv-builder:example-base-1": "target:venv-builder-example-base-1",
+    }
+    assert service["args"]["BUILDER_IMAGE"] == "imageforge/venv-builder:example-base-1"
+    assert service["secret"] == ["id=cacert,src=/etc/hostname"]
+    assert f"{REGISTRY}/demo:1.0.2-p1" in service["tags"]
+    assert service["labels"]["org.imageforge.patches"] == "1"
+    assert len(service["labels"]["org.imageforge.content-key"]) == 24
     # Nothing was built: no SBOM either.
     assert not (build_dir / "sbom").exists()
 

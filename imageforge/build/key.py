@@ -1,0 +1,83 @@
+"""The content key of an image: one digest of everything that decides its bytes.
+
+Two builds with the same key produce the same image, so a key already in the
+registry (tag ``in-<key>``) or on the local image (label ``content-key``)
+means there is nothing to build. What goes in:
+
+- the base image's ID (its config digest: a new debootstrap or pull changes it),
+- every file of the Dockerfile folders the image is built from (the service's
+  and the shared python-base and venv-builder), but the smoke and functional
+  checks kept there,
+- the exported source trees, by content (upstream commit + patches applied),
+  and those of the patched libraries,
+- the generated constraints and the requirements of the dependency layer,
+- the build arguments, the labels and the platforms.
+
+Left out on purpose: the forge's own commit (a README change must not rebuild
+the fleet), the tags and the registry (names, not bytes), the CA bundle (a
+secret mounted at build time, in no layer) and cache options.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from imageforge.build.plan import ImageBuild
+from imageforge.host import docker
+from imageforge.patches.export import tree_digest
+
+# Bumped when what the key covers changes, so every image is built once again.
+KEY_FORMAT = 1
+KEY_LABEL = "org.imageforge.content-key"
+KEY_TAG_PREFIX = "in-"
+# The forge's checks of an image live beside its Dockerfile but are never
+# built into it: editing a check must not rebuild the image.
+CHECK_FILES = frozenset({"smoke.yaml", "functional.yaml"})
+# Labels that name a build rather than decide its bytes.
+_NAMING_LABELS = ("org.imageforge.forge-revision", KEY_LABEL)
+
+
+def content_key(
+    steps: list[ImageBuild],
+    base_image: str,
+    trees: list[Path],
+    constraints_digest: str,
+    requirements: list[str],
+) -> str:
+    """The key of the last of ``steps`` (the service image), 24 hex digits."""
+    record = {
+        "format": KEY_FORMAT,
+        "base": base_identity(base_image),
+        "steps": [_step_record(step) for step in steps],
+        "trees": [tree_digest(tree) for tree in trees],
+        "constraints": constraints_digest,
+        "requirements": requirements,
+    }
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def key_tag(key: str) -> str:
+    return f"{KEY_TAG_PREFIX}{key}"
+
+
+def base_identity(base_image: str) -> str:
+    """The local base image's ID; its name when it is not here (a dry run on another host)."""
+    try:
+        result = docker.run(["image", "inspect", "--format", "{{.Id}}", base_image], check=False)
+    except docker.DockerError:  # no Docker at all: a dry run still prints its plan
+        return f"{base_image} (not here)"
+    found = result.stdout.strip() if result.returncode == 0 else ""
+    return found or f"{base_image} (not here)"
+
+
+def _step_record(step: ImageBuild) -> dict:
+    return {
+        "name": step.name,
+        "folder": tree_digest(step.folder, skip=CHECK_FILES),
+        "args": [list(arg) for arg in step.build_args],
+        "labels": [list(label) for label in step.labels if label[0] not in _NAMING_LABELS],
+        "platform": step.platform or "",
+    }

@@ -1,0 +1,129 @@
+"""``inv verify``: is the image the registry serves for a release the one we would push?
+
+Four checks on the image behind the release's version tag, by its digest:
+its signature verifies; a CycloneDX attestation verifies whose subject is that
+digest; its labels (every platform's) say what releases.yaml and patches/ say
+now (upstream commit, series digest, constraints digest, libraries, base); and
+the digest lock, when there is one, recorded that same digest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from imageforge.build import registry
+from imageforge.build.image import planned_image, stale_labels
+from imageforge.build.key import KEY_LABEL
+from imageforge.build.published import lock_path
+from imageforge.config.matrix import format_table
+from imageforge.context import Forge
+from imageforge.errors import ForgeError
+from imageforge.host import cosign, docker
+
+CYCLONEDX_PREDICATE = "https://cyclonedx.org/bom"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    reference: str
+    digest: str
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.findings)
+
+    def table(self) -> str:
+        rows = [["CHECK", "RESULT", "DETAIL"]]
+        rows += [[f.check, "pass" if f.ok else "FAIL", f.detail] for f in self.findings]
+        passed = sum(f.ok for f in self.findings)
+        return (
+            f"{self.reference} ({self.digest})\n{format_table(rows)}\n"
+            f"{passed} passed, {len(self.findings) - passed} failed"
+        )
+
+
+def verify_pushed(forge: Forge, release: str, service: str) -> Verification:
+    planned, _ = planned_image(forge.quiet(), release, service)
+    reference = planned.tags[0]
+    try:
+        digest = registry.manifest_of(reference)["digest"]
+    except docker.DockerError as err:
+        raise ForgeError(f"{reference} is not in the registry ({err}): push it first") from err
+    image = f"{reference.rpartition(':')[0]}@{digest}"
+    findings = [
+        _signature(forge.signing, image, digest),
+        _attestation(forge.signing, image, digest),
+        _labels(planned, image),
+    ]
+    locked = _locked_digest(forge, release, service)
+    if locked is not None:
+        findings.append(
+            Finding(
+                "digest lock",
+                locked == digest,
+                f"{lock_path(forge, release).name} records {locked}"
+                + ("" if locked == digest else f", the tag now points at {digest}"),
+            )
+        )
+    return Verification(reference, digest, findings)
+
+
+def _signature(signing: cosign.Signing, image: str, digest: str) -> Finding:
+    try:
+        payloads = cosign.verified_signatures(signing, image)
+    except cosign.CosignError as err:
+        return Finding("signature", False, _reason(err))
+    signed = {
+        p.get("critical", {}).get("image", {}).get("docker-manifest-digest") for p in payloads
+    }
+    if digest not in signed:
+        return Finding("signature", False, f"signatures verify for {sorted(signed)}, not {digest}")
+    return Finding("signature", True, f"{len(payloads)} verified signature(s)")
+
+
+def _attestation(signing: cosign.Signing, image: str, digest: str) -> Finding:
+    try:
+        statements = cosign.verified_attestations(signing, image)
+    except cosign.CosignError as err:
+        return Finding("SBOM attestation", False, _reason(err))
+    algorithm, _, value = digest.partition(":")
+    for statement in statements:
+        subjects = [s.get("digest", {}).get(algorithm) for s in statement.get("subject", [])]
+        if statement.get("predicateType") == CYCLONEDX_PREDICATE and value in subjects:
+            components = len(statement.get("predicate", {}).get("components", []))
+            return Finding("SBOM attestation", True, f"CycloneDX, {components} components")
+    return Finding("SBOM attestation", False, f"no CycloneDX attestation has subject {digest}")
+
+
+def _labels(planned, image: str) -> Finding:
+    configs = registry.config_of(image)
+    problems = []
+    for platform, config in sorted(configs.items()):
+        labels = (config.get("config") or {}).get("Labels") or {}
+        for stale in stale_labels(planned, labels, ignore=(KEY_LABEL,)):
+            problems.append(f"{platform + ': ' if platform else ''}{stale}")
+    if problems:
+        return Finding("labels", False, "; ".join(problems))
+    return Finding("labels", True, f"match releases.yaml and patches/ ({len(configs)} config(s))")
+
+
+def _locked_digest(forge: Forge, release: str, service: str) -> str | None:
+    path = lock_path(forge, release)
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text()).get(service, {}).get("digest")
+
+
+def _reason(err: cosign.CosignError) -> str:
+    said = err.stderr.strip().splitlines()
+    found = next((line for line in said if line.startswith("Error:")), None)
+    return (found or str(err)).removeprefix("Error: ")
