@@ -73,16 +73,26 @@ def matrix(c):
     help={
         "tag": "name of the image to create (default imageforge/debian:bookworm)",
         "suite": "Debian suite to bootstrap (default bookworm)",
+        "arch": "Debian architecture(s), comma-separated (default: the host's); "
+        "another arch is tagged <tag>-<arch> and bootstrapped under qemu",
+        "push": "also push each arch as REF-<arch> and REF as the list of them (multi-arch)",
     }
 )
 @reports_errors
-def base_image(c, tag="imageforge/debian:bookworm", suite="bookworm"):
+def base_image(c, tag="imageforge/debian:bookworm", suite="bookworm", arch=None, push=None):
     """Create the local Debian base image from the host's apt mirror (cached, idempotent)."""
     from imageforge.build import baseimage
 
     forge = _forge()
-    spec = baseimage.default_spec(tag=tag, suite=suite, mirror=forge.apt_mirror)
-    baseimage.ensure_base_image(spec, forge.cache, log=forge.log)
+    arches = [a.strip() for a in arch.split(",")] if arch else [None]
+    specs = [
+        baseimage.default_spec(tag=tag, suite=suite, mirror=forge.apt_mirror, arch=a)
+        for a in arches
+    ]
+    for spec in specs:
+        baseimage.ensure_base_image(spec, forge.cache, log=forge.log)
+    if push:
+        baseimage.push_multiarch(specs, push, log=forge.log)
 
 
 @task(

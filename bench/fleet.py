@@ -72,6 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="forge-fleet-") as scratch:
         work = Path(scratch)
+        (work / "project").mkdir()
         manifest_path = scratch_project(work / "project")
         server, registry = loopback_registry(work)
         try:

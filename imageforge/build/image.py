@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from imageforge.build import registry
+from imageforge.build import platforms, registry
 from imageforge.build.bake import (
     BakeImage,
     bake_command,
@@ -27,10 +27,11 @@ from imageforge.build.bake import (
     target_name,
     write_bake_file,
 )
+from imageforge.build.baseimage import arch_of, require_emulation
 from imageforge.build.deps import dependency_lines, write_context
 from imageforge.build.inputs import BuildInputs, prepare
-from imageforge.build.key import KEY_LABEL, content_key, key_tag
-from imageforge.build.plan import ImageBuild, shared_image_build
+from imageforge.build.key import KEY_LABEL, content_key, key_tag, list_key
+from imageforge.build.plan import ImageBuild, shared_image_build, shared_image_tag
 from imageforge.build.tags import forge_revision, image_references, tag_names
 from imageforge.config.manifest import Service
 from imageforge.context import Forge
@@ -68,25 +69,55 @@ class BuildResult:
     inputs: BuildInputs
     key: str = ""
     skipped: bool = False  # the key was found: nothing was built
+    platform: str | None = None  # a local image of one platform of several
 
 
 @dataclass(frozen=True)
-class PlannedImage:
-    """One service image of a selection: its inputs, steps (shared first) and content key."""
+class Variant:
+    """The image of one platform (None: the builder's own) and the steps that make it."""
 
-    release: str
-    service: str
-    inputs: BuildInputs
-    steps: list[ImageBuild]
+    platform: str | None
+    steps: list[ImageBuild]  # python-base, venv-builder, the service
     key: str
+    target: str
 
     @property
     def image(self) -> ImageBuild:
         return self.steps[-1]
 
+
+@dataclass(frozen=True)
+class PlannedImage:
+    """One service image of a selection: its inputs, one variant per platform, its key.
+
+    ``tags`` are the release's tags of the image; when several platforms are
+    pushed they name the manifest list made of the variants (``key`` is then
+    the list's, made of the variants' keys).
+    """
+
+    release: str
+    service: str
+    inputs: BuildInputs
+    variants: list[Variant]
+    key: str
+    tags: tuple[str, ...]
+
+    @property
+    def image(self) -> ImageBuild:
+        """The first platform's service image (the only one of a one-platform build)."""
+        return self.variants[0].image
+
+    @property
+    def steps(self) -> list[ImageBuild]:
+        return self.variants[0].steps
+
     @property
     def target(self) -> str:
         return target_name(self.service, self.release)
+
+    @property
+    def manifest_list(self) -> bool:
+        return len(self.variants) > 1 and self.variants[0].image.push
 
 
 def base_image_for(forge: Forge, release: str) -> str:
@@ -108,15 +139,10 @@ def _plan(
     service = release.service(service_name)
     images = forge.root / "images"
     base_image = base_image_for(forge, release_name)
-    ca_bundle = forge.ca_bundle
-    # Local names even when pushing: bake hands them to the service as target contexts.
-    shared = [
-        shared_image_build(images, name, base_image, ca_bundle, options.platform)
-        for name in ("python-base", "venv-builder")
-    ]
     export = inputs.service
     revision = forge_revision(forge.root)
     names = tag_names(export.version, len(export.patches), release.branch, revision)
+    tags = tuple(image_references(release.registry, service.name, names))
     labels = {
         "org.opencontainers.image.title": service.name,
         "org.opencontainers.image.source": service.repo,
@@ -140,42 +166,65 @@ def _plan(
     requirements = dependency_lines(
         export.tree, service.extras, service.pip_packages, f"{export.project} ({export.release})"
     )
-    service_build = ImageBuild(
-        name=service.name,
-        folder=images / service.name,
-        tags=tuple(image_references(release.registry, service.name, names)),
-        build_args=(
-            ("BUILDER_IMAGE", shared[1].tags[0]),
-            ("RUNTIME_IMAGE", shared[0].tags[0]),
-            ("RUNTIME_PACKAGES", " ".join(service.runtime_packages)),
-        ),
-        contexts=(
-            ("source", export.tree),
-            ("requirements", _deps_context(forge, release.name, service, export, requirements)),
-            ("constraints", inputs.constraints.path.parent),
-            ("libraries", _libraries_context(forge, release.name, inputs, options.dry_run)),
-        ),
-        labels=tuple(labels.items()),
-        ca_bundle=ca_bundle,
-        platform=options.platform,
-        push=options.push,
-        extra_args=forge.buildx_args,
+    contexts = (
+        ("source", export.tree),
+        ("requirements", _deps_context(forge, release.name, service, export, requirements)),
+        ("constraints", inputs.constraints.path.parent),
+        ("libraries", _libraries_context(forge, release.name, inputs, options.dry_run)),
     )
-    key = content_key(
-        [*shared, service_build],
-        base_image,
-        [step.tree for step in inputs.exports],
-        inputs.constraints.digest,
-        requirements,
-    )
-    # The key names the image in the registry (in-<key>) only where it is looked up.
-    key_tags = image_references(release.registry, service.name, [key_tag(key)])
-    service_build = replace(
-        service_build,
-        labels=(*service_build.labels, (KEY_LABEL, key)),
-        tags=(*service_build.tags, *(key_tags if options.push else ())),
-    )
-    return PlannedImage(release.name, service.name, inputs, [*shared, service_build], key)
+    chosen = platforms.parse(options.platform)
+    several = len(chosen) > 1
+
+    def variant(platform: str | None) -> Variant:
+        base = platforms.base_context(base_image, platform)
+        # Local names even when pushing: bake hands them to the service as target contexts.
+        shared = [
+            replace(
+                shared_image_build(images, name, base_image, forge.ca_bundle, platform),
+                tags=(platforms.local_tag(shared_image_tag(name, base_image), platform),),
+                contexts=((base_image, base),) if base else (),
+            )
+            for name in ("python-base", "venv-builder")
+        ]
+        image = ImageBuild(
+            name=service.name,
+            folder=images / service.name,
+            tags=tags,
+            build_args=(
+                ("BUILDER_IMAGE", shared[1].tags[0]),
+                ("RUNTIME_IMAGE", shared[0].tags[0]),
+                ("RUNTIME_PACKAGES", " ".join(service.runtime_packages)),
+            ),
+            contexts=contexts,
+            labels=tuple(labels.items()),
+            ca_bundle=forge.ca_bundle,
+            platform=platform,
+            push=options.push,
+            extra_args=forge.buildx_args,
+        )
+        key = content_key(
+            [*shared, image],
+            platforms.local_tag(base_image, platform) if base else base_image,
+            [step.tree for step in inputs.exports],
+            inputs.constraints.digest,
+            requirements,
+        )
+        arch = f"-{arch_of(platform)}" if platform and several else ""
+        if options.push:
+            # Pushed under its key; several platforms are then listed under the release's tags.
+            keyed = image_references(release.registry, service.name, [key_tag(key) + arch])
+            named = keyed if several else (*tags, *keyed)
+        else:
+            named = tuple(platforms.local_tag(tag, platform) for tag in tags)
+        image = replace(image, tags=tuple(named), labels=(*image.labels, (KEY_LABEL, key)))
+        target = target_name(service.name, release.name, arch.lstrip("-"))
+        return Variant(platform, [*shared, image], key, target)
+
+    variants = [variant(platform) for platform in chosen]
+    key = variants[0].key if not several else list_key([v.key for v in variants])
+    if options.push:  # the pushed image (or list) is found by its key: the last tag
+        tags = (*tags, *image_references(release.registry, service.name, [key_tag(key)]))
+    return PlannedImage(release.name, service.name, inputs, variants, key, tags)
 
 
 def build_service(
@@ -199,7 +248,9 @@ def build_services(
         require_buildx()
     planned = [_plan(forge, rel, svc, prepare(forge, rel, svc), options) for rel, svc in pairs]
     if options.dry_run:
-        definition = bake_definition([_bake_image(p) for p in planned], forge.buildx_args)
+        definition = bake_definition(
+            [BakeImage(v.target, v.steps) for p in planned for v in p.variants], forge.buildx_args
+        )
         forge.log(
             f"would run: {shlex.join(bake_command(Path('docker-bake.json'), forge.buildx_args))}"
         )
@@ -207,47 +258,78 @@ def build_services(
         return []
     for base in dict.fromkeys(base_image_for(forge, p.release) for p in planned):
         _require_base_image(base)
-    found = {p.target for p in planned if not options.force and _already_built(forge, p, options)}
-    to_build = [p for p in planned if p.target not in found]
+    for p in planned:
+        for v in p.variants:
+            if v.platform is not None:
+                require_emulation(arch_of(v.platform))
+    found = set() if options.force else _already_built(forge, planned, options)
+    to_build = [
+        (p, v)
+        for p in planned
+        for v in p.variants
+        if v.target not in found and p.target not in found
+    ]
     if to_build:
-        definition = bake_definition([_bake_image(p) for p in to_build], forge.buildx_args)
+        definition = bake_definition(
+            [BakeImage(v.target, v.steps) for _, v in to_build], forge.buildx_args
+        )
         bake_file = write_bake_file(forge.build_dir / "bake", definition)
-        names = ", ".join(f"{p.service} ({p.release})" for p in to_build)
+        names = ", ".join(
+            dict.fromkeys(f"{p.service} ({p.release}{_platforms(p)})" for p, _ in to_build)
+        )
         forge.log(f"building {names} in one graph ({bake_file})")
         docker.stream(bake_command(bake_file, forge.buildx_args)[1:], what=f"building {names}")
+    for p in planned:
+        if p.manifest_list and p.target not in found:
+            registry.create_list(p.tags, [v.image.tags[0] for v in p.variants])
     results = []
     for p in planned:
-        image = p.image
-        size = None if options.push else _image_size(image.tags[0])
-        base_size = _image_size(p.steps[0].tags[0])
-        result = BuildResult(
-            image.tags[0], image.tags, size, base_size, p.inputs, p.key, p.target in found
-        )
-        forge.log(_describe(result, pushed=options.push))
-        results.append(result)
+        entries: list[tuple[tuple[str, ...], str, bool, Variant | None]]
+        if options.push:
+            entries = [(p.tags, p.key, p.target in found, None)]
+        else:
+            entries = [(v.image.tags, v.key, v.target in found, v) for v in p.variants]
+        for tags, key, skipped, one in entries:
+            size = None if options.push else _image_size(tags[0])
+            base_size = _image_size((one or p.variants[0]).steps[0].tags[0])
+            platform = one.platform if one else None
+            result = BuildResult(tags[0], tags, size, base_size, p.inputs, key, skipped, platform)
+            forge.log(_describe(result, pushed=options.push))
+            results.append(result)
     return results
 
 
-def _bake_image(planned: PlannedImage) -> BakeImage:
-    return BakeImage(planned.target, planned.steps)
+def _platforms(planned: PlannedImage) -> str:
+    chosen = [v.platform for v in planned.variants if v.platform]
+    return f", {' + '.join(chosen)}" if chosen else ""
 
 
-def _already_built(forge: Forge, planned: PlannedImage, options: BuildOptions) -> bool:
-    """True when the key is built already; then the image gets this build's tags."""
-    image = planned.image
-    what = f"{planned.service} ({planned.release})"
-    if options.push:
-        keyed = image.tags[-1]
-        if not registry.exists(keyed):
-            return False
-        registry.add_tags(keyed, image.tags[:-1])
-    else:
-        if docker.image_label(image.tags[0], KEY_LABEL) != planned.key:
-            return False
-        for tag in image.tags[1:]:
-            docker.run(["tag", image.tags[0], tag])
-    forge.log(f"{what}: up to date (inputs unchanged, key {planned.key})")
-    return True
+def _already_built(forge: Forge, planned: list[PlannedImage], options: BuildOptions) -> set[str]:
+    """The targets (images, or one platform's image) whose key is built; they get this build's tags.
+
+    Pushing, an image (or manifest list) is found in the registry by its key
+    tag; locally, each platform's image by the key label of its first tag.
+    """
+    found: set[str] = set()
+    for p in planned:
+        what = f"{p.service} ({p.release}{_platforms(p)})"
+        if options.push:
+            if not registry.exists(p.tags[-1]):
+                continue
+            registry.add_tags(p.tags[-1], p.tags[:-1])
+            found.add(p.target)
+        else:
+            hits = [
+                v for v in p.variants if docker.image_label(v.image.tags[0], KEY_LABEL) == v.key
+            ]
+            for v in hits:
+                for tag in v.image.tags[1:]:
+                    docker.run(["tag", v.image.tags[0], tag])
+            found |= {v.target for v in hits}
+            if len(hits) < len(p.variants):
+                continue
+        forge.log(f"{what}: up to date (inputs unchanged, key {p.key})")
+    return found
 
 
 def _describe(result: BuildResult, *, pushed: bool) -> str:

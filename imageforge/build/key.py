@@ -59,6 +59,11 @@ def content_key(
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def list_key(keys: list[str]) -> str:
+    """The key of a manifest list: that of its platforms' images, in order."""
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
+
+
 def key_tag(key: str) -> str:
     return f"{KEY_TAG_PREFIX}{key}"
 

@@ -21,7 +21,8 @@ class ImageBuild:
     folder: Path  # images/<name>: the Dockerfile and the default context
     tags: tuple[str, ...]
     build_args: tuple[tuple[str, str], ...] = ()
-    contexts: tuple[tuple[str, Path], ...] = ()
+    # A folder, or a reference such as target:NAME or docker-image://IMAGE.
+    contexts: tuple[tuple[str, Path | str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     ca_bundle: Path | None = None
     platform: str | None = None

@@ -50,6 +50,14 @@ def add_tags(source: str, tags: tuple[str, ...] | list[str]) -> None:
         )
 
 
+def create_list(tags: tuple[str, ...] | list[str], sources: list[str]) -> None:
+    """Tag, in the registry, one manifest list made of the images ``sources`` name."""
+    command = ["buildx", "imagetools", "create"]
+    for tag in tags:
+        command += ["--tag", tag]
+    docker.run([*command, *sources])
+
+
 def _tls(reference: str, option: str) -> list[str]:
     """A registry on loopback speaks plain HTTP (as Docker assumes for 127.0.0.0/8)."""
     host = reference.split("/", 1)[0].rsplit(":", 1)[0]
