@@ -185,18 +185,20 @@ def build(
         "service": "service whose image to describe (repeatable)",
         "release": "release (repeatable)",
         "base_image": "base image of the build (as for inv build; also FORGE_BASE_IMAGE)",
+        "platform": "the image of this platform (comma-separated: each), as built with --platform",
     },
     iterable=["service", "release"],
 )
 @reports_errors
-def sbom_(c, service=None, release=None, base_image=None):
+def sbom_(c, service=None, release=None, base_image=None, platform=None):
     """Write the CycloneDX SBOM of a built image, with its patches as pedigree."""
     from imageforge.build.image import BuildOptions
     from imageforge.verify.service import sbom_service
 
     forge = _forge(base_image)
     for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
-        sbom_service(forge, rel.name, svc.name, BuildOptions())
+        for one in _platforms(platform):
+            sbom_service(forge, rel.name, svc.name, BuildOptions(platform=one))
 
 
 @task(
@@ -205,23 +207,30 @@ def sbom_(c, service=None, release=None, base_image=None):
         "release": "release (repeatable)",
         "build": "build first (BuildKit reuses what did not change), so the image is current",
         "base_image": "base image of the build (as for inv build; also FORGE_BASE_IMAGE)",
+        "platform": "check the image of this platform (comma-separated: each one, in turn)",
     },
     iterable=["service", "release"],
 )
 @reports_errors
-def smoke(c, service=None, release=None, build=False, base_image=None):
+def smoke(c, service=None, release=None, build=False, base_image=None, platform=None):
     """Run the service's smoke checks and the image policy checks; print a pass/fail table."""
     from imageforge.build.image import BuildOptions
     from imageforge.verify.service import smoke_service
 
     forge = _forge(base_image)
     failed = [
-        f"{svc.name}/{rel.name}"
+        f"{svc.name}/{rel.name}{'@' + one if one else ''}"
         for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))
-        if not smoke_service(forge, rel.name, svc.name, BuildOptions(), build=build)
+        for one in _platforms(platform)
+        if not smoke_service(forge, rel.name, svc.name, BuildOptions(platform=one), build=build)
     ]
     if failed:
         raise Exit(f"error: smoke checks failed for {', '.join(failed)}", code=1)
+
+
+def _platforms(platform: str | None) -> list[str | None]:
+    """--platform a,b as one platform at a time; none: the image built without --platform."""
+    return [p.strip() for p in platform.split(",")] if platform else [None]
 
 
 @task(

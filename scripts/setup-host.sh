@@ -58,6 +58,27 @@ if ! cmp -s tools/ci-config/package.json "$tools/installed.json"; then
   cp tools/ci-config/package.json "$tools/installed.json"
 fi
 
+# qemu-user-static runs foreign-architecture programs (arm64 builds and smoke
+# checks under emulation) through binfmt_misc handlers registered with the F
+# flag, so they work inside containers too. A host without systemd needs
+# binfmt_misc mounted and the handlers enabled by hand.
+if ! command -v qemu-aarch64-static >/dev/null 2>&1 || ! command -v update-binfmts >/dev/null 2>&1; then
+  log "installing qemu-user-static and binfmt-support"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    qemu-user-static binfmt-support >/dev/null
+fi
+binfmt=/proc/sys/fs/binfmt_misc
+if [ ! -f "$binfmt/status" ]; then
+  mount -t binfmt_misc binfmt_misc "$binfmt" 2>/dev/null ||
+    log "WARNING: cannot mount binfmt_misc at $binfmt: foreign-architecture builds (--platform linux/arm64) will not run here"
+fi
+if [ -f "$binfmt/status" ] && ! grep -qx enabled "$binfmt/qemu-aarch64" 2>/dev/null; then
+  update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || update-binfmts --import >/dev/null 2>&1 || true
+  grep -qx enabled "$binfmt/qemu-aarch64" 2>/dev/null ||
+    log "WARNING: the qemu-aarch64 binfmt handler could not be registered: arm64 builds will not run here"
+fi
+
 log "syncing the project venv (requirements.lock)"
 bash scripts/sync-venv.sh
 

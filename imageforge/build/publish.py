@@ -22,39 +22,63 @@ def publish(forge: Forge, result: BuildResult, *, push: bool, sbom: bool, sign: 
     from imageforge.verify.service import write_sbom  # the SBOM validator is a heavy import
 
     release, service = result.inputs.service.release, result.inputs.service.project
-    bom = write_sbom(forge, release, result.reference, result.inputs, pushed=push) if sbom else None
     if not push:
+        if sbom:
+            write_sbom(forge, release, result.reference, result.inputs)
         return
+    manifest = registry.manifest_of(result.reference)
+    repository = registry.repository_of(result.reference)
+    # Each platform of a list has its own SBOM, attached to that platform's image.
+    subjects = {
+        platform: f"{repository}@{digest}"
+        for platform, digest in (
+            registry.platform_digests(manifest) or {"": manifest["digest"]}
+        ).items()
+    }
+    boms = (
+        {
+            platform: write_sbom(forge, release, image, result.inputs, pushed=True)
+            for platform, image in subjects.items()
+        }
+        if sbom
+        else {}
+    )
     if sign:
-        sign_image(forge, pinned_reference(result.reference), bom, again=not result.skipped)
-    record_push(forge, release, service, result.reference, result.tags, bom, key=result.key)
+        pinned = f"{repository}@{manifest['digest']}"
+        attach = {subjects[platform]: bom for platform, bom in boms.items()}
+        sign_image(forge, pinned, attach, again=not result.skipped)
+    record_push(forge, release, service, result.reference, result.tags, boms, key=result.key)
 
 
 def pinned_reference(reference: str) -> str:
     """repository@digest of what ``reference`` (repository:tag) is in the registry now."""
-    name, _, tag = reference.rpartition(":")
-    repository = name if name and "/" not in tag else reference  # a registry port is no tag
-    return f"{repository}@{registry.manifest_of(reference)['digest']}"
+    return f"{registry.repository_of(reference)}@{registry.manifest_of(reference)['digest']}"
 
 
-def sign_image(forge: Forge, image: str, bom: Path | None, *, again: bool = True) -> None:
-    """Sign ``image`` (repository@digest) and attach ``bom``; ``again=False`` skips if signed."""
-    signing = forge.signing
-    if not again and _verifies(signing, image, bom):
-        forge.log(f"{image}: already signed{' and attested' if bom else ''}")
+def sign_image(
+    forge: Forge, image: str, boms: dict[str, Path] | None = None, *, again: bool = True
+) -> None:
+    """Sign ``image`` (repository@digest), attach each SBOM to its image (repository@digest).
+
+    ``again=False``: leave it be when its signature and attestations verify already.
+    """
+    signing, boms = forge.signing, boms or {}
+    if not again and _verifies(signing, image, boms):
+        forge.log(f"{image}: already signed{' and attested' if boms else ''}")
         return
     cosign.sign(signing, image)
-    if bom is not None:
-        cosign.attest_sbom(signing, image, bom)
+    for subject, bom in boms.items():
+        cosign.attest_sbom(signing, subject, bom)
     mode = f"key {signing.key}" if signing.key else "keyless"
-    forge.log(f"signed {image} ({mode}){' and attached its SBOM' if bom else ''}")
+    attached = f" and attached {len(boms)} SBOM(s)" if boms else ""
+    forge.log(f"signed {image} ({mode}){attached}")
 
 
-def _verifies(signing: cosign.Signing, image: str, bom: Path | None) -> bool:
+def _verifies(signing: cosign.Signing, image: str, boms: dict[str, Path]) -> bool:
     try:
         cosign.verified_signatures(signing, image)
-        if bom is not None:
-            cosign.verified_attestations(signing, image)
+        for subject in boms:
+            cosign.verified_attestations(signing, subject)
     except cosign.CosignError:
         return False
     return True

@@ -13,7 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from imageforge.build.registry import manifest_of
+from imageforge.build.registry import manifest_of, platform_digests
 from imageforge.context import Forge
 from imageforge.host.files import file_lock, write_atomically
 
@@ -28,23 +28,23 @@ def record_push(
     service: str,
     reference: str,
     tags: tuple[str, ...],
-    sbom: Path | None = None,
+    sboms: dict[str, Path] | None = None,
     key: str = "",
 ) -> Path:
     """Add (or replace) ``service``'s entry in the release's digest lock; returns the file."""
     manifest = manifest_of(reference)
     entry: dict = {"reference": reference, "digest": manifest["digest"], "tags": list(tags)}
-    platforms = {
-        "/".join(filter(None, (p.get("os"), p.get("architecture"), p.get("variant")))): m["digest"]
-        for m in manifest.get("manifests", [])
-        if (p := m.get("platform") or {}).get("os") not in (None, "unknown")
-    }
+    platforms = platform_digests(manifest)
     if platforms:
         entry["platforms"] = platforms
     if key:
         entry["key"] = key
-    if sbom is not None:
-        entry["sbom_sha256"] = hashlib.sha256(sbom.read_bytes()).hexdigest()
+    for platform, sbom in (sboms or {}).items():
+        digest = hashlib.sha256(sbom.read_bytes()).hexdigest()
+        if platform:  # one SBOM per platform of a manifest list
+            entry.setdefault("platform_sbom_sha256", {})[platform] = digest
+        else:
+            entry["sbom_sha256"] = digest
     path = lock_path(forge, release)
     path.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(path.with_name(f".{path.name}.lock")):

@@ -73,6 +73,21 @@ def manifest_of(reference: str) -> dict:
     return json.loads(shown.stdout)
 
 
+def platform_digests(manifest: dict) -> dict[str, str]:
+    """{platform: digest} of a manifest list (empty for one image); attestations left out."""
+    return {
+        "/".join(filter(None, (p.get("os"), p.get("architecture"), p.get("variant")))): m["digest"]
+        for m in manifest.get("manifests", [])
+        if (p := m.get("platform") or {}).get("os") not in (None, "unknown")
+    }
+
+
+def repository_of(reference: str) -> str:
+    """registry/name of registry/name:tag (a registry's port is not a tag)."""
+    name, _, tag = reference.rpartition(":")
+    return name if name and "/" not in tag else reference
+
+
 def config_of(reference: str) -> dict:
     """The image config of ``reference``; for a manifest list, that of each platform.
 

@@ -55,13 +55,20 @@ def verify_pushed(forge: Forge, release: str, service: str) -> Verification:
     planned, _ = planned_image(forge.quiet(), release, service)
     reference = planned.tags[0]
     try:
-        digest = registry.manifest_of(reference)["digest"]
+        manifest = registry.manifest_of(reference)
     except docker.DockerError as err:
         raise ForgeError(f"{reference} is not in the registry ({err}): push it first") from err
-    image = f"{reference.rpartition(':')[0]}@{digest}"
+    digest = manifest["digest"]
+    repository = registry.repository_of(reference)
+    image = f"{repository}@{digest}"
+    # A manifest list: each platform's image carries its own SBOM attestation.
+    subjects = registry.platform_digests(manifest) or {"": digest}
     findings = [
         _signature(forge.signing, image, digest),
-        _attestation(forge.signing, image, digest),
+        *(
+            _attestation(forge.signing, f"{repository}@{one}", one, platform)
+            for platform, one in subjects.items()
+        ),
         _labels(planned, image),
     ]
     locked = _locked_digest(forge, release, service)
@@ -90,18 +97,19 @@ def _signature(signing: cosign.Signing, image: str, digest: str) -> Finding:
     return Finding("signature", True, f"{len(payloads)} verified signature(s)")
 
 
-def _attestation(signing: cosign.Signing, image: str, digest: str) -> Finding:
+def _attestation(signing: cosign.Signing, image: str, digest: str, platform: str = "") -> Finding:
+    check = f"SBOM attestation{' ' + platform if platform else ''}"
     try:
         statements = cosign.verified_attestations(signing, image)
     except cosign.CosignError as err:
-        return Finding("SBOM attestation", False, _reason(err))
+        return Finding(check, False, _reason(err))
     algorithm, _, value = digest.partition(":")
     for statement in statements:
         subjects = [s.get("digest", {}).get(algorithm) for s in statement.get("subject", [])]
         if statement.get("predicateType") == CYCLONEDX_PREDICATE and value in subjects:
             components = len(statement.get("predicate", {}).get("components", []))
-            return Finding("SBOM attestation", True, f"CycloneDX, {components} components")
-    return Finding("SBOM attestation", False, f"no CycloneDX attestation has subject {digest}")
+            return Finding(check, True, f"CycloneDX, {components} components")
+    return Finding(check, False, f"no CycloneDX attestation has subject {digest}")
 
 
 def _labels(planned, image: str) -> Finding:

@@ -30,9 +30,12 @@ MOUNT = "/forge-check"
 class ImageRunner:
     """Runs commands in throwaway containers of one image, with the probe mounted."""
 
-    def __init__(self, image: str, probe_dir: Path) -> None:
+    def __init__(self, image: str, probe_dir: Path, platform: str | None = None) -> None:
         self.image = image
         self.probe_dir = probe_dir
+        # The image's own platform, named so an arm64 image runs under emulation
+        # without the engine's "does not match the host" warning on stderr.
+        self.platform = platform
 
     def run(
         self, command: Sequence[str], timeout: int = 180, *, user: str | None = None
@@ -43,6 +46,7 @@ class ImageRunner:
             "--rm",
             "--network",
             "none",
+            *(["--platform", self.platform] if self.platform else []),
             *(["--user", user] if user else []),
             "--volume",
             f"{self.probe_dir}:{MOUNT}:ro",
@@ -80,7 +84,7 @@ def probe_runner(
         probe_dir.chmod(0o755)
         for item in probe_dir.rglob("*"):
             item.chmod(0o755 if item.is_dir() else 0o644)
-        yield ImageRunner(image, probe_dir)
+        yield ImageRunner(image, probe_dir, image_platform(image))
 
 
 def probe(runner: ImageRunner, *args: str) -> Any:
@@ -93,3 +97,12 @@ def probe(runner: ImageRunner, *args: str) -> Any:
             f"{last_words(err, limit=200, default='')}"
         )
     return json.loads(out)
+
+
+def image_platform(image: str) -> str | None:
+    """os/arch[/variant] of a local image (linux/arm64)."""
+    shown = docker.run(
+        ["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}/{{.Variant}}", image],
+        check=False,
+    )
+    return shown.stdout.strip().rstrip("/") or None if shown.returncode == 0 else None

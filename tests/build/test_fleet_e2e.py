@@ -134,7 +134,7 @@ def test_a_signed_push_verifies_and_tampering_is_named(fleet, tmp_path, base_ima
 
     [result] = build_services(forge(), PAIRS[:1], BuildOptions(push=True))
     publish(forge(), result, push=True, sbom=True, sign=True)
-    assert any(line.startswith("signed ") and "attached its SBOM" in line for line in log)
+    assert any(line.startswith("signed ") and "attached 1 SBOM(s)" in line for line in log)
     verified = verify_pushed(forge(), "2025.2", "demo")
     assert [(f.check, f.ok) for f in verified.findings] == [
         ("signature", True),
