@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from imageforge.build.baseimage import default_spec, ensure_base_image
+from imageforge.build.baseimage import default_spec, ensure_base_image, push_multiarch
 from imageforge.build.image import BuildOptions, build_services
 from imageforge.build.publish import publish
 from imageforge.build.registry import manifest_of
@@ -100,3 +100,20 @@ def test_both_platforms_push_as_one_list_and_arm64_passes_smoke(
     assert smoke_service(local, "2025.2", "demo", BuildOptions(platform="linux/arm64"))
     for tag in arm64.tags:
         docker.run(["image", "rm", tag], check=False)
+
+
+def test_a_multiarch_base_reference_lists_both_arches(base_image, arm64_base, local_registry):
+    specs = [
+        default_spec(mirror=os.environ.get("FORGE_APT_MIRROR"), arch=arch)
+        for arch in ("amd64", "arm64")
+    ]
+    reference = f"{local_registry}/imageforge/debian:bookworm"
+    logged: list[str] = []
+    push_multiarch(specs, reference, log=logged.append)
+    listed = manifest_of(reference)
+    assert [m["platform"]["architecture"] for m in listed["manifests"]] == ["amd64", "arm64"]
+    assert logged == [
+        f"{reference}: linux/amd64, linux/arm64 ({reference}-amd64, {reference}-arm64)"
+    ]
+    for arch in ("amd64", "arm64"):
+        docker.run(["image", "rm", f"{reference}-{arch}"], check=False)
