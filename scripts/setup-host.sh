@@ -73,9 +73,17 @@ if [ ! -f "$binfmt/status" ]; then
   mount -t binfmt_misc binfmt_misc "$binfmt" 2>/dev/null ||
     log "WARNING: cannot mount binfmt_misc at $binfmt: foreign-architecture builds (--platform linux/arm64) will not run here"
 fi
-if [ -f "$binfmt/status" ] && ! grep -qx enabled "$binfmt/qemu-aarch64" 2>/dev/null; then
-  update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || update-binfmts --import >/dev/null 2>&1 || true
-  grep -qx enabled "$binfmt/qemu-aarch64" 2>/dev/null ||
+handler="$binfmt/qemu-aarch64"
+if [ -f "$binfmt/status" ] && ! grep -qx enabled "$handler" 2>/dev/null; then
+  if [ -f "$handler" ]; then
+    echo 1 >"$handler" 2>/dev/null || true # registered but switched off
+  else
+    update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+    # update-binfmts keeps its own state and may believe the handler is there
+    # already; the systemd-binfmt file is the kernel's own format.
+    [ -f "$handler" ] || grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf >"$binfmt/register" 2>/dev/null || true
+  fi
+  grep -qx enabled "$handler" 2>/dev/null ||
     log "WARNING: the qemu-aarch64 binfmt handler could not be registered: arm64 builds will not run here"
 fi
 
