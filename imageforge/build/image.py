@@ -205,7 +205,7 @@ def _plan(
         key = content_key(
             [*shared, image],
             platforms.local_tag(base_image, platform) if base else base_image,
-            [step.tree for step in inputs.exports],
+            [export.tree_digest for export in inputs.exports],
             inputs.constraints.digest,
             requirements,
         )

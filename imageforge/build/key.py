@@ -9,7 +9,7 @@ means there is nothing to build. What goes in:
   and the shared python-base and venv-builder), but the smoke and functional
   checks kept there,
 - the exported source trees, by content (upstream commit + patches applied),
-  and those of the patched libraries,
+  and those of the patched libraries: the digests their exports recorded,
 - the generated constraints and the requirements of the dependency layer,
 - the build arguments, the labels and the platforms.
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 from imageforge.build.plan import ImageBuild
 from imageforge.host import docker
@@ -42,7 +41,7 @@ _NAMING_LABELS = ("org.imageforge.forge-revision", KEY_LABEL)
 def content_key(
     steps: list[ImageBuild],
     base_image: str,
-    trees: list[Path],
+    tree_digests: list[str],
     constraints_digest: str,
     requirements: list[str],
 ) -> str:
@@ -51,7 +50,7 @@ def content_key(
         "format": KEY_FORMAT,
         "base": base_identity(base_image),
         "steps": [_step_record(step) for step in steps],
-        "trees": [tree_digest(tree) for tree in trees],
+        "trees": tree_digests,
         "constraints": constraints_digest,
         "requirements": requirements,
     }

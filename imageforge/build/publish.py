@@ -50,11 +50,6 @@ def publish(forge: Forge, result: BuildResult, *, push: bool, sbom: bool, sign: 
     record_push(forge, release, service, result.reference, result.tags, boms, key=result.key)
 
 
-def pinned_reference(reference: str) -> str:
-    """repository@digest of what ``reference`` (repository:tag) is in the registry now."""
-    return f"{registry.repository_of(reference)}@{registry.manifest_of(reference)['digest']}"
-
-
 def sign_image(
     forge: Forge, image: str, boms: dict[str, Path] | None = None, *, again: bool = True
 ) -> None:

@@ -57,7 +57,9 @@ def verify_pushed(forge: Forge, release: str, service: str) -> Verification:
     try:
         manifest = registry.manifest_of(reference)
     except docker.DockerError as err:
-        raise ForgeError(f"{reference} is not in the registry ({err}): push it first") from err
+        raise ForgeError(
+            f"cannot read {reference} from the registry ({err}); was it pushed?"
+        ) from err
     digest = manifest["digest"]
     repository = registry.repository_of(reference)
     image = f"{repository}@{digest}"

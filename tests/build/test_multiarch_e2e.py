@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -21,6 +22,8 @@ from imageforge.build.publish import publish
 from imageforge.build.registry import manifest_of
 from imageforge.context import cache_dir
 from imageforge.host import docker
+from imageforge.host.cosign import Signing
+from imageforge.verify.pushed import verify_pushed
 from imageforge.verify.sbom import read_bom
 from imageforge.verify.service import smoke_service
 from tests.support.projects import make_forge
@@ -78,6 +81,15 @@ def test_both_platforms_push_as_one_list_and_arm64_passes_smoke(
     lock = json.loads((tmp_path / "build" / "published" / "2025.2.json").read_text())["demo"]
     assert lock["digest"] == listed["digest"] and lock["platforms"] == platforms
     assert set(lock["platform_sbom_sha256"]) == {"linux/amd64", "linux/arm64"}
+
+    # inv verify reads both platforms' labels (they match) and wants an SBOM
+    # attestation on each platform's image (none: this push was not signed).
+    verifier = replace(forge, signing=Signing(public_key=tmp_path / "nobody.pub"))
+    findings = {f.check: f for f in verify_pushed(verifier, "2025.2", "demo").findings}
+    assert findings["labels"].ok and "(2 config(s))" in findings["labels"].detail
+    assert not findings["SBOM attestation linux/arm64"].ok
+    assert not findings["SBOM attestation linux/amd64"].ok
+    assert not findings["signature"].ok
 
     # Each platform's SBOM names its own Debian architecture.
     sboms = sorted((tmp_path / "build" / "sbom" / "2025.2").glob("demo-*.cdx.json"))
