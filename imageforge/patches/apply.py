@@ -10,7 +10,10 @@ reverse-applies has landed upstream. A conflict names the file and the hunk.
 from __future__ import annotations
 
 import enum
+import os
 import re
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,12 +89,18 @@ def check_series(git_dir: Path, commit: str, patches: tuple[Path, ...]) -> list[
 
 
 def apply_series(
-    git_dir: Path, commit: str, patches: tuple[Path, ...], tree: Path
+    git_dir: Path,
+    commit: str,
+    patches: tuple[Path, ...],
+    tree: Path,
+    reuse: Path | None = None,
 ) -> list[PatchResult]:
     """Write ``commit``'s tree with ``patches`` applied into the empty folder ``tree``.
 
     Patches already upstream are skipped; any conflict raises PatchError before
-    a single file is written.
+    a single file is written. ``reuse``, an earlier export of the project, is
+    taken as the starting point when it can be: only the files whose content
+    differs are written (see ``_write_from``).
     """
     with scratch_index(git_dir, commit) as env:
         results = [_check_one(git_dir, env, patch) for patch in patches]
@@ -100,12 +109,55 @@ def apply_series(
             raise PatchError(
                 "; ".join(f"{r.patch.name} does not apply: {r.detail}" for r in conflicts)
             )
-        git.run(
-            ["checkout-index", "--all", "--force"],
-            git_dir=git_dir,
-            env={**env, "GIT_WORK_TREE": str(tree)},
-        )
+        env = {**env, "GIT_WORK_TREE": str(tree)}
+        if reuse is None or not _write_from(reuse, git_dir, env, tree):
+            git.run(["checkout-index", "--all", "--force"], git_dir=git_dir, env=env)
         return results
+
+
+def _write_from(earlier: Path, git_dir: Path, env: dict[str, str], tree: Path) -> bool:
+    """Fill ``tree`` from the ``earlier`` export, writing only what the index says differs.
+
+    The earlier tree is hard-linked in, then compared with the index by
+    content (``update-index --refresh`` hashes every file, so a hand edit is
+    found too): files that differ are written anew (a new inode, so the
+    earlier tree never changes), files the index lacks are removed. Unchanged
+    files keep their inode and mtime, which also lets BuildKit send only the
+    changed ones. False (and ``tree`` emptied) when the earlier tree cannot be
+    used: the caller writes every file instead.
+    """
+    try:
+        shutil.copytree(earlier, tree, symlinks=True, copy_function=os.link, dirs_exist_ok=True)
+        # Exit status 1 only says that files need updating: the listings below tell which.
+        git.run(["update-index", "-q", "--refresh"], git_dir=git_dir, env=env, check=False)
+        differ = _paths(git.run(["diff-files", "--name-only", "-z"], git_dir=git_dir, env=env))
+        extra = _paths(git.run(["ls-files", "--others", "-z"], git_dir=git_dir, env=env))
+        for path in differ + extra:
+            (tree / path).unlink(missing_ok=True)
+        _remove_empty_folders(tree)
+        if differ:
+            git.run(
+                ["checkout-index", "--force", "-z", "--stdin"],
+                git_dir=git_dir,
+                env=env,
+                input=b"".join(p.encode() + b"\0" for p in differ),
+            )
+    except (OSError, git.GitError):
+        shutil.rmtree(tree, ignore_errors=True)
+        tree.mkdir()
+        return False
+    return True
+
+
+def _paths(listing: subprocess.CompletedProcess[bytes]) -> list[str]:
+    return [p.decode() for p in listing.stdout.split(b"\0") if p]
+
+
+def _remove_empty_folders(tree: Path) -> None:
+    # Bottom up, so a folder whose only content was empty folders goes too.
+    for top, _, _ in os.walk(tree, topdown=False):
+        if Path(top) != tree and not os.listdir(top):
+            os.rmdir(top)
 
 
 def _check_one(git_dir: Path, env: dict[str, str], patch: Path) -> PatchResult:

@@ -114,7 +114,15 @@ def export_source(forge: Forge, target: Pinned, series: Series | None = None) ->
             tree = work / "tree"
             tree.mkdir()
             try:
-                results = apply_series(target.git_dir, target.commit, patches, tree)
+                # The earlier export (another series or ref) saves writing the files it shares.
+                earlier = folder / "tree"
+                results = apply_series(
+                    target.git_dir,
+                    target.commit,
+                    patches,
+                    tree,
+                    reuse=earlier if earlier.is_dir() and not earlier.is_symlink() else None,
+                )
             except PatchError as err:
                 raise PatchError(f"{target.name} at {target.ref}: {err}") from err
             applied = [r.patch for r in results if r.status == APPLIES]

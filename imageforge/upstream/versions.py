@@ -10,6 +10,7 @@ computes this once and writes it where pbr looks next: PKG-INFO.
 from __future__ import annotations
 
 import configparser
+import os
 import re
 from pathlib import Path
 
@@ -92,11 +93,16 @@ def write_sources_list(tree: Path, name: str) -> Path:
     templates, JSON schemas...) is lost everywhere.
     """
     egg_info = tree / f"{re.sub(r'[^A-Za-z0-9.]+', '_', name)}.egg-info"
-    files = sorted(
-        str(path.relative_to(tree))
-        for path in tree.rglob("*")
-        if (path.is_file() or path.is_symlink()) and egg_info not in path.parents
-    )
+    files = []
+    for top, dirs, names in os.walk(tree):  # os.walk: pathlib's rglob is ten times slower
+        if Path(top) == egg_info:
+            dirs.clear()
+            continue
+        folder = os.path.relpath(top, tree)
+        # Symlinks to folders are listed as files, as rglob did (os.walk does not follow them).
+        links = [d for d in dirs if os.path.islink(os.path.join(top, d))]
+        files += [name if folder == "." else f"{folder}/{name}" for name in names + links]
+    files.sort()
     egg_info.mkdir(exist_ok=True)
     sources = egg_info / "SOURCES.txt"
     sources.write_text("".join(f"{f}\n" for f in files))

@@ -150,7 +150,7 @@ def test_an_interrupted_export_leaves_no_tree_behind(upstream, tmp_path, monkeyp
     build = tmp_path / "build"
     good = export_at(repo, "1.0.0", tmp_path, build=build)
 
-    def crash(git_dir, commit, patches, tree):
+    def crash(git_dir, commit, patches, tree, reuse=None):
         (tree / "half-written.py").write_text("")
         raise KeyboardInterrupt
 

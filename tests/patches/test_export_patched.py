@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from imageforge.patches.apply import PatchError
@@ -84,3 +87,66 @@ def test_a_patch_already_upstream_is_skipped(upstream, tmp_path):
     result = export(repo, tmp_path, "stable/2025.2", series)
     assert result.patches == ()
     assert (result.tree / GREETING).read_text() == greeting("hi")
+
+
+def series_from_branch(repo, tmp_path, name, steps, base="1.0.1"):
+    """A series of the commits that ``steps`` (git argument lists, or callables) make from ``base``."""
+    repo.git("checkout", "--quiet", "-B", name, base)
+    for step in steps:
+        step() if callable(step) else repo.git(*step)
+    folder = tmp_path / "patches" / "demo" / name
+    names = repo.git("format-patch", "-o", str(folder), f"{base}..{name}").split()
+    repo.checkout("master")
+    (folder / "series").write_text("".join(f"{Path(n).name}\n" for n in names))
+    return load_series(folder, "demo", "2025.2")
+
+
+def folders(tree):
+    return sorted(str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_dir())
+
+
+def test_a_changed_series_writes_only_the_files_that_differ(upstream, tmp_path):
+    repo = upstream()
+    commit = ("commit", "--quiet", "--no-verify", "-m")
+    first = series_from_branch(
+        repo,
+        tmp_path,
+        "first",
+        [
+            ("rm", "--quiet", "CHANGES.txt"),
+            ("mv", "demo/greeting.py", "demo/hello.py"),
+            (*commit, "Rename greeting, drop the changes"),
+            lambda: repo.commit({"demo/extra/added.py": "ADDED = True\n"}, "Add a module"),
+        ],
+    )
+    before = export(repo, tmp_path, "1.0.1", first)
+    assert not (before.tree / "CHANGES.txt").exists() and (before.tree / "demo/extra").is_dir()
+    kept = {p: (before.tree / p).stat().st_ino for p in ("setup.cfg", "demo/__init__.py")}
+    # What a maintainer may leave in an export by hand: an edit and a stray file.
+    (before.tree / "setup.py").write_text("edited by hand\n")
+    (before.tree / "stray.pyc").write_bytes(b"\0")
+
+    second = series_from_branch(
+        repo,
+        tmp_path,
+        "second",
+        [
+            lambda: (repo.path / "setup.cfg").chmod(0o755),
+            ("add", "setup.cfg"),
+            (*commit, "Make setup.cfg executable"),
+        ],
+    )
+    after = export(repo, tmp_path, "1.0.1", second)
+
+    fresh = export(repo, tmp_path, "1.0.1", second, build_dir=tmp_path / "fresh")
+    assert after.tree_digest == fresh.tree_digest, "the same files as a full export"
+    assert folders(after.tree) == folders(fresh.tree), "no folder left over"
+    assert (after.tree / "CHANGES.txt").read_text() == "fix one\n"
+    assert (after.tree / GREETING).is_file() and not (after.tree / "demo/hello.py").exists()
+    assert (after.tree / "setup.py").read_text() == (repo.path / "setup.py").read_text()
+    assert not (after.tree / "stray.pyc").exists()
+    assert os.access(after.tree / "setup.cfg", os.X_OK)
+    # Unchanged files are the earlier export's (same inode), changed ones written anew.
+    assert (after.tree / "demo/__init__.py").stat().st_ino == kept["demo/__init__.py"]
+    assert (after.tree / "setup.cfg").stat().st_ino != kept["setup.cfg"]
+    assert read_export(after.tree.parent) == after
