@@ -2,13 +2,13 @@
 
 The ``series`` file gives the order explicitly, one patch file name a line
 (``#`` starts a comment), never a filesystem glob. Every patch file must be
-listed, every listed file must exist, and no two may share a number.
+listed and every listed file must exist. Numbers in the file names are names,
+not the order: two patches may share one (downstream series added apart do).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,6 @@ from imageforge.config.manifest import Manifest
 from imageforge.errors import ForgeError
 
 SERIES_FILE = "series"
-_NUMBER = re.compile(r"^(\d+)-")
 
 
 class SeriesError(ForgeError):
@@ -57,14 +56,6 @@ def load_series(folder: Path, project: str, release: str) -> Series:
     for name in on_disk:
         if name not in names:
             raise SeriesError(f"{folder / name}: not listed in {series_file}")
-    numbers: dict[str, str] = {}
-    for name in names:
-        match = _NUMBER.match(name)
-        if match:
-            key = str(int(match.group(1)))
-            if key in numbers:
-                raise SeriesError(f"{folder / name}: numbered like {numbers[key]}")
-            numbers[key] = name
     return Series(project, release, folder, tuple(folder / n for n in names))
 
 

@@ -48,10 +48,15 @@ def test_patch_file_missing_from_the_series(tmp_path):
         load_series(folder, "glance", "2025.2")
 
 
-def test_two_patches_numbered_alike(tmp_path):
-    folder = make_series(tmp_path, ["0001-a.patch", "001-b.patch"])
-    with pytest.raises(SeriesError, match=r"001-b.patch: numbered like 0001-a.patch"):
-        load_series(folder, "glance", "2025.2")
+def test_two_patches_numbered_alike_keep_the_series_order(tmp_path):
+    """Downstream series added apart share numbers (two 0002- patches): the series decides."""
+    folder = make_series(
+        tmp_path,
+        ["0002-b.patch", "0002-a.patch", "0001-c.patch"],
+        "0002-b.patch\n0001-c.patch\n0002-a.patch\n",
+    )
+    series = load_series(folder, "glance", "2025.2")
+    assert [p.name for p in series.patches] == ["0002-b.patch", "0001-c.patch", "0002-a.patch"]
 
 
 def test_missing_series_file(tmp_path):
