@@ -44,7 +44,7 @@ from imageforge.maintain.write import (
     write_series,
 )
 from imageforge.patches.apply import check_series, scratch_index
-from imageforge.patches.landed import find_landing
+from imageforge.patches.landed import find_landing, find_same_bug
 from imageforge.patches.patchfile import read_patch
 from imageforge.patches.series import load_series
 from imageforge.upstream.pinned import mirror
@@ -228,19 +228,23 @@ def _replay(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
         ):
             _record(state, Fate.LANDED, landing.describe())
         else:
-            _pick(work, state, name, patch)
+            lead = find_same_bug(
+                source, state.onto_commit, read_patch(patch), since=state.old_commit
+            )
+            _pick(work, state, name, patch, lead.describe() if lead else "")
         state.position += 1
     return _finish(forge, work, state)
 
 
-def _pick(work: Path, state: RefreshState, name: str, patch: Path) -> None:
+def _pick(work: Path, state: RefreshState, name: str, patch: Path, lead: str = "") -> None:
+    """Cherry-pick the patch onto the new ref; ``lead`` (an upstream fix of its bug) goes along."""
     pick = git.run(
         ["cherry-pick", state.commits[state.position]], cwd=work, env=STABLE_ENV, check=False
     )
     said = pick.stdout.decode(errors="replace") + pick.stderr.decode(errors="replace")
     if pick.returncode == 0:
         same = _applies_as_is(work, patch, state.head_before)
-        _record(state, Fate.UNCHANGED if same else Fate.REBASED)
+        _record(state, Fate.UNCHANGED if same else Fate.REBASED, lead)
     elif "is now empty" in said or "nothing to commit" in said:
         _git(work, "cherry-pick", "--skip")
         _record(state, Fate.LANDED, f"already upstream in {state.onto} (3-way merge left nothing)")
@@ -248,16 +252,17 @@ def _pick(work: Path, state: RefreshState, name: str, patch: Path) -> None:
         # rerere replayed a recorded resolution for every conflicting file.
         if _staged_changes(work):
             _git(work, "cherry-pick", "--continue")
-            _record(state, Fate.RECORDED)
+            _record(state, Fate.RECORDED, lead)
         else:
             _git(work, "cherry-pick", "--skip")
             _record(state, Fate.EMPTY, "a recorded resolution left nothing")
     elif state.dry_run:
         detail = _conflict_detail(work, patch, state.head_before)
         _git(work, "cherry-pick", "--abort")
-        _record(state, Fate.CONFLICTS, f"{detail} (left out for the rest of the dry run)")
+        lead = f"; {lead}" if lead else ""
+        _record(state, Fate.CONFLICTS, f"{detail} (left out for the rest of the dry run){lead}")
     else:
-        _stop(work, state, name)
+        _stop(work, state, name, lead)
 
 
 def _finish(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
@@ -318,16 +323,18 @@ def _report(state: RefreshState, changes: SeriesChanges) -> str:
     for name, fate, detail in state.fates:
         lines.append(f"  {fate:<36} {name}" + (f": {detail}" if detail else ""))
     if changes.removed_folder:
-        lines.append(f"  every patch is gone: {state.folder} is removed")
+        removed = "would be removed" if state.dry_run else "is removed"
+        lines.append(f"  every patch is gone: {state.folder} {removed}")
     return "\n".join(lines)
 
 
-def _stop(work: Path, state: RefreshState, name: str) -> None:
+def _stop(work: Path, state: RefreshState, name: str, lead: str = "") -> None:
     files = ", ".join(_unresolved(work)) or "the tree"
     _save(work, state)
     task = f"inv patches.refresh -s {state.project} -r {state.release}"
+    lead = f" ({lead})" if lead else ""
     raise RefreshStopped(
-        f"{name} conflicts on {state.onto} in {files}. Resolve it in {work} and `git add` the "
+        f"{name} conflicts on {state.onto} in {files}{lead}. Resolve it in {work} and `git add` the "
         f"files, then `{task} --continue`; or `{task} --skip` to drop this patch; "
         f"or `{task} --abort` to drop the refresh"
     )

@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from imageforge.config.matrix import format_table
 from imageforge.context import Forge
 from imageforge.patches.apply import CONFLICTS, LANDED, PatchResult, check_series
-from imageforge.patches.landed import find_landing
+from imageforge.patches.landed import find_landing, find_same_bug
 from imageforge.patches.lint import require_clean, touched_paths
 from imageforge.patches.patchfile import read_patch
 from imageforge.patches.series import Series, select
@@ -47,8 +47,13 @@ def check_at(target: Pinned, series: Series) -> SeriesReport:
 
 
 def _landed_or(target: Pinned, result: PatchResult) -> PatchResult:
-    landing = find_landing(target.mirror, target.commit, read_patch(result.patch))
-    return PatchResult(result.patch, LANDED, landing.describe()) if landing else result
+    """A conflict that landed upstream is LANDED; one whose bug upstream also fixed says so."""
+    patch = read_patch(result.patch)
+    landing = find_landing(target.mirror, target.commit, patch)
+    if landing:
+        return PatchResult(result.patch, LANDED, landing.describe())
+    lead = find_same_bug(target.mirror, target.commit, patch)
+    return replace(result, detail=f"{result.detail}; {lead.describe()}") if lead else result
 
 
 def check_patches(

@@ -12,6 +12,12 @@ still shows it, in three ways, most certain first:
 
 The search reads the history of the files the patch touches only (a few
 hundred commits at most), so it is fast on nova too.
+
+Weaker evidence is only a lead (``find_same_bug``): an upstream commit on the
+same files that refers to the same Launchpad bug may be upstream's own fix of
+what the patch fixes, written differently (a real neutron backport conflicted
+with upstream's fix of its bug; its maintainers dropped it). The forge says so
+next to the patch and leaves the decision to the maintainer.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from pathlib import Path
 
 from imageforge.host import git
 from imageforge.patches.lint import touched_paths
-from imageforge.patches.patchfile import PatchFile
+from imageforge.patches.patchfile import PatchFile, bug_numbers
 from imageforge.upstream.mirrors import Mirror
 
 # How far back along the touched files' history to look.
@@ -42,6 +48,38 @@ class Landing:
         if self.change_id:
             return f"{said} (Change-Id {self.change_id})"
         return f"{said} ({self.evidence})"
+
+
+@dataclass(frozen=True)
+class Lead:
+    """An upstream commit on the patch's files that refers to one of its bugs."""
+
+    commit: str
+    subject: str
+    bug: str
+
+    def describe(self) -> str:
+        return (
+            f'upstream {self.commit[:12]} "{self.subject}" refers to the same bug '
+            f"(#{self.bug}): the patch may be fixed there"
+        )
+
+
+def find_same_bug(
+    mirror: Mirror, tip: str, patch: PatchFile, *, since: str | None = None
+) -> Lead | None:
+    """The newest commit of ``tip``'s history (after ``since``) on the patch's files naming its bug."""
+    wanted = set(patch.bugs)
+    if not wanted:
+        return None
+    leads = []
+    for commit, body in _history(mirror.path, tip, since, touched_paths((patch.path,))):
+        shared = [bug for bug in bug_numbers(body) if bug in wanted]
+        if shared:
+            closes = [bug for bug in bug_numbers(body, closing=True) if bug in wanted]
+            leads.append((not closes, Lead(commit, body.split("\n", 1)[0].strip(), shared[0])))
+    # The newest commit that closes the bug, else the newest that mentions it.
+    return min(leads, key=lambda lead: lead[0])[1] if leads else None
 
 
 def find_landing(

@@ -20,6 +20,14 @@ _DIFF_START = re.compile(rb"^(diff --git |Index: |--- (?!-))", re.MULTILINE)
 _MAIL_FROM = re.compile(rb"^From [0-9a-f]{40} ")
 _CHANGE_ID = re.compile(r"^Change-Id:\s*(I[0-9a-f]{8,40})\s*$", re.MULTILINE)
 _CHERRY_PICKED = re.compile(r"\(cherry picked from commit ([0-9a-f]{7,40})\)")
+# Launchpad bug references as OpenStack commit messages give them: the
+# Closes-/Partial-/Related-Bug trailers, LP: #N, and bug URLs.
+_BUG = re.compile(
+    r"^(?:Closes|Partial|Related|Fixes)-Bug:\s*#?(\d+)"
+    r"|\bLP:?\s*#(\d+)"
+    r"|bugs\.launchpad\.net/(?:[\w.+-]+/)?\+bug/(\d+)",
+    re.MULTILINE | re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,22 @@ class PatchFile:
     @property
     def cherry_picked_from(self) -> tuple[str, ...]:
         return tuple(_CHERRY_PICKED.findall(self.message))
+
+    @property
+    def bugs(self) -> tuple[str, ...]:
+        """The Launchpad bugs the message refers to, in order, each once."""
+        return bug_numbers(self.message)
+
+
+_CLOSES_BUG = re.compile(r"^Closes-Bug:\s*#?(\d+)", re.MULTILINE | re.IGNORECASE)
+
+
+def bug_numbers(message: str, *, closing: bool = False) -> tuple[str, ...]:
+    """The bugs ``message`` refers to (with ``closing``, only those it closes), each once."""
+    if closing:
+        return tuple(dict.fromkeys(_CLOSES_BUG.findall(message)))
+    found = ("".join(groups) for groups in _BUG.findall(message))
+    return tuple(dict.fromkeys(found))
 
 
 def read_patch(path: Path) -> PatchFile:

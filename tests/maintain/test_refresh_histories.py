@@ -3,6 +3,8 @@ refresh, dry runs past conflicts, remembered resolutions, patches that are not m
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from imageforge.errors import ForgeError
@@ -118,6 +120,49 @@ def test_a_patch_id_match_without_any_trailer(project, tmp_path):
             f'landed upstream: landed upstream as {same[:12]} "Their words for line ten" (patch-id)',
         )
     ]
+
+
+def test_upstreams_own_fix_of_the_same_bug_is_named_beside_the_conflict(project, tmp_path):
+    """Upstream fixed the bug differently (no Change-Id, no patch-id in common): a lead only."""
+    repo, path, folder, _ = project
+    [name] = series_of(
+        repo, folder, [(TEN, "Fix line ten our way\n\nCloses-Bug: #2107925\nChange-Id: I00aa")]
+    )
+    upstream(
+        repo,
+        (edit(DATA, **{"10": "line ten, upstream's way"}), "Fix line ten\n\nCloses-Bug: #2107925"),
+        (edit(DATA, **{"10": "line ten, upstream's way", "40": "x"}), "Unrelated, LP: #2107925"),
+    )
+    fix = repo.head("1.0.3~1")
+    lead = f'upstream {fix[:12]} "Fix line ten" refers to the same bug (#2107925)'
+    _, said = run(path, tmp_path, dry_run=True)
+    assert f"{name}: demo/data.txt: hunk #1 (@@ -7 @@) does not apply" in said
+    assert f"{lead}: the patch may be fixed there" in said
+    # Not evidence enough to drop it: the refresh stops, and names the lead.
+    with pytest.raises(RefreshStopped, match=re.escape(lead)):
+        run(path, tmp_path)
+    changes = skip_refresh(forge(path, tmp_path), "demo", "2025.2")
+    assert changes.dropped == [(name, "dropped by hand")]
+    # The gate says the same at the new ref, still as a failure.
+    series_of(repo, folder, [(TEN, "Fix line ten our way\n\nCloses-Bug: #2107925")])
+    [report] = check_patches(forge(path, tmp_path))
+    assert not report.ok and lead in report.results[0].detail
+
+
+def test_a_patch_that_still_applies_is_kept_with_the_lead(project, tmp_path):
+    repo, path, folder, _ = project
+    [name] = series_of(
+        repo,
+        folder,
+        [(TEN, "Fix line ten\n\nRelated-Bug: https://bugs.launchpad.net/demo/+bug/42")],
+    )
+    upstream(repo, (edit(DATA, **{"40": "line forty"}), "Fix forty too\n\nPartial-Bug: 42"))
+    changes, said = run(path, tmp_path)
+    assert changes.unchanged == [name]
+    assert (
+        f'{name}: upstream {repo.head("1.0.3")[:12]} "Fix forty too" refers to the same bug (#42)'
+        in said
+    )
 
 
 def conflict(repo):
