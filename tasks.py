@@ -81,7 +81,7 @@ def matrix(c):
 @reports_errors
 def base_image(c, tag="imageforge/debian:bookworm", suite="bookworm", arch=None, push=None):
     """Create the local Debian base image from the host's apt mirror (cached, idempotent)."""
-    from imageforge.build import baseimage
+    from imageforge.image import baseimage
 
     forge = _forge()
     arches = [a.strip() for a in arch.split(",")] if arch else [None]
@@ -124,7 +124,7 @@ def checkout(c, service=None, release=None):
 @reports_errors
 def constraints_(c, release=None):
     """Write build/constraints/<release>/upper-constraints.txt: upstream + constraints/<release>.txt."""
-    from imageforge.build.inputs import release_constraints
+    from imageforge.image.inputs import release_constraints
 
     forge = _forge()
     forge.manifest.require_projects(_selection(release))
@@ -162,8 +162,8 @@ def build(
     sign=False,
 ):
     """Check out, patch, generate constraints; bake what changed in one BuildKit graph."""
-    from imageforge.build.image import BuildOptions, build_services
-    from imageforge.build.publish import publish
+    from imageforge.image.build import BuildOptions, build_services
+    from imageforge.publish.sign import publish
 
     if not (service or release or all):
         raise Exit("error: name --service and --release (repeatable), or --all", code=1)
@@ -192,7 +192,7 @@ def build(
 @reports_errors
 def sbom_(c, service=None, release=None, base_image=None, platform=None):
     """Write the CycloneDX SBOM of a built image, with its patches as pedigree."""
-    from imageforge.build.image import BuildOptions
+    from imageforge.image.build import BuildOptions
     from imageforge.verify.service import sbom_service
 
     forge = _forge(base_image)
@@ -214,7 +214,7 @@ def sbom_(c, service=None, release=None, base_image=None, platform=None):
 @reports_errors
 def smoke(c, service=None, release=None, build=False, base_image=None, platform=None):
     """Run the service's smoke checks and the image policy checks; print a pass/fail table."""
-    from imageforge.build.image import BuildOptions
+    from imageforge.image.build import BuildOptions
     from imageforge.verify.service import smoke_service
 
     forge = _forge(base_image)
@@ -246,7 +246,7 @@ def _platforms(platform: str | None) -> list[str | None]:
 @reports_errors
 def functional(c, service=None, release=None, build=False, base_image=None, backing_image=None):
     """Run the image against real MariaDB, RabbitMQ, memcached and keystone; real API requests."""
-    from imageforge.build.image import BuildOptions
+    from imageforge.image.build import BuildOptions
     from imageforge.verify.functional.run import parse_backing_images, run_functional
 
     forge = _forge(base_image)
@@ -274,7 +274,7 @@ def functional(c, service=None, release=None, build=False, base_image=None, back
 @reports_errors
 def verify(c, service=None, release=None, base_image=None):
     """Check a pushed image: signature, SBOM attestation, labels against today's inputs, lock."""
-    from imageforge.verify.pushed import verify_pushed
+    from imageforge.publish.pushed import verify_pushed
 
     forge = _forge(base_image)
     failed = []

@@ -27,10 +27,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from imageforge.build.image import BuildOptions, build_service, plan_service_build
 from imageforge.config.manifest import load_manifest
 from imageforge.context import from_environment, silent
 from imageforge.host import docker
+from imageforge.image.build import BuildOptions, build_service, plan_service_build
 
 ROOT = Path(__file__).resolve().parent.parent
 

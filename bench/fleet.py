@@ -30,10 +30,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.build import scratch_project, timed
-from imageforge.build.image import BuildOptions, build_services
 from imageforge.config.manifest import load_manifest
 from imageforge.context import from_environment, silent
 from imageforge.host import docker
+from imageforge.image.build import BuildOptions, build_services
 
 
 def loopback_registry(data: Path) -> tuple[subprocess.Popen, str]:

@@ -87,8 +87,8 @@ def upstream(tmp_path: Path) -> Callable[..., UpstreamRepo]:
 @pytest.fixture(scope="session")
 def base_image() -> str:
     """The locally bootstrapped Debian base image, created on first use."""
-    from imageforge.build.baseimage import default_spec, ensure_base_image
     from imageforge.context import cache_dir
+    from imageforge.image.baseimage import default_spec, ensure_base_image
 
     spec = default_spec(mirror=os.environ.get("FORGE_APT_MIRROR"))
     ensure_base_image(spec, cache_dir(), log=lambda line: None)
@@ -98,8 +98,8 @@ def base_image() -> str:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory, base_image):
     """The synthetic service built once per session: (result, CA marker line, project, root)."""
-    from imageforge.build.image import BuildOptions, build_service
     from imageforge.context import ca_bundle
+    from imageforge.image.build import BuildOptions, build_service
     from tests.support.projects import make_forge
     from tests.support.synthetic import ca_marker_certificate, synthetic_project
 

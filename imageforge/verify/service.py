@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from imageforge.build.image import BuildOptions, build_service, planned_image, stale_labels
-from imageforge.build.inputs import BuildInputs
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import docker
+from imageforge.image.build import BuildOptions, build_service, planned_image, stale_labels
+from imageforge.image.inputs import BuildInputs
 from imageforge.verify import sbom, smoke
 
 

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from imageforge.build.image import BuildOptions
 from imageforge.errors import ForgeError
+from imageforge.image.build import BuildOptions
 from imageforge.verify.service import current_image, sbom_service, smoke_service
 from tests.support.projects import make_forge
 from tests.support.synthetic import REGISTRY

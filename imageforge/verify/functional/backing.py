@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from imageforge.build.plan import ImageBuild, base_slug
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import docker
+from imageforge.image.plan import ImageBuild, base_slug
 from imageforge.verify.functional.stack import Container, Stack
 
 DATABASE_PASSWORD = "forge-db-secret"

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from imageforge.build.image import BuildOptions
 from imageforge.host import docker
+from imageforge.image.build import BuildOptions
 from imageforge.verify.functional.run import run_functional
 from imageforge.verify.functional.stack import RUN_LABEL
 from tests.support.projects import make_forge

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from imageforge.build.bake import (
+from imageforge.image.bake import (
     BakeImage,
     bake_command,
     bake_definition,
@@ -12,7 +12,7 @@ from imageforge.build.bake import (
     target_name,
     write_bake_file,
 )
-from imageforge.build.plan import ImageBuild, shared_image_build
+from imageforge.image.plan import ImageBuild, shared_image_build
 
 IMAGES = Path("/forge/images")
 

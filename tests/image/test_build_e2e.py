@@ -15,10 +15,10 @@ import tarfile
 
 import pytest
 
-from imageforge.build.image import BuildOptions, build_service
-from imageforge.build.published import record_push
 from imageforge.errors import ForgeError
 from imageforge.host import docker
+from imageforge.image.build import BuildOptions, build_service
+from imageforge.publish.lock import record_push
 from tests.support.projects import make_forge
 from tests.support.synthetic import REGISTRY, SIX_PINNED, run_in
 

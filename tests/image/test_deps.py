@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from imageforge.build.deps import dependency_lines, write_context
 from imageforge.errors import ForgeError
+from imageforge.image.deps import dependency_lines, write_context
 
 
 def tree(tmp_path, files: dict[str, str]):

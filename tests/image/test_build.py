@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from imageforge.build.image import require_buildx
 from imageforge.host.docker import DockerError
+from imageforge.image.build import require_buildx
 from tests.support import ROOT
 from tests.support.synthetic import REGISTRY, synthetic_project
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from imageforge.build.image import BuildOptions, planned_image
-from imageforge.build.key import KEY_LABEL
+from imageforge.image.build import BuildOptions, planned_image
+from imageforge.image.key import KEY_LABEL
 from tests.support.gitrepos import git
 from tests.support.projects import make_forge
 from tests.support.synthetic import synthetic_project

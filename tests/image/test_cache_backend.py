@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from imageforge.build.plan import ImageBuild
+from imageforge.image.plan import ImageBuild
 
 pytestmark = pytest.mark.docker
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from imageforge.build.plan import CA_SECRET_ID, ImageBuild
+from imageforge.image.plan import CA_SECRET_ID, ImageBuild
 
 # FORGE_BUILDX_ARGS options that bake takes per target; every other option is
 # passed to `docker buildx bake` itself (--progress, --builder, --no-cache…).

@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from imageforge.build import registry
-from imageforge.build.image import planned_image, stale_labels
-from imageforge.build.key import KEY_LABEL
-from imageforge.build.published import lock_path
 from imageforge.config.matrix import format_table
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import cosign, docker
+from imageforge.image import registry
+from imageforge.image.build import planned_image, stale_labels
+from imageforge.image.key import KEY_LABEL
+from imageforge.publish.lock import lock_path
 
 CYCLONEDX_PREDICATE = "https://cyclonedx.org/bom"
 

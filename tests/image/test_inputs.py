@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from imageforge.build.inputs import prepare
 from imageforge.config.overrides import ConstraintsError
+from imageforge.image.inputs import prepare
 from imageforge.patches.apply import APPLIES
 from imageforge.patches.gate import check_patches
 from tests.support.gitrepos import git

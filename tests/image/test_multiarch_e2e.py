@@ -16,14 +16,14 @@ from dataclasses import replace
 
 import pytest
 
-from imageforge.build.baseimage import default_spec, ensure_base_image, push_multiarch
-from imageforge.build.image import BuildOptions, build_services
-from imageforge.build.publish import publish
-from imageforge.build.registry import manifest_of
 from imageforge.context import cache_dir
 from imageforge.host import docker
 from imageforge.host.cosign import Signing
-from imageforge.verify.pushed import verify_pushed
+from imageforge.image.baseimage import default_spec, ensure_base_image, push_multiarch
+from imageforge.image.build import BuildOptions, build_services
+from imageforge.image.registry import manifest_of
+from imageforge.publish.pushed import verify_pushed
+from imageforge.publish.sign import publish
 from imageforge.verify.sbom import read_bom
 from imageforge.verify.service import smoke_service
 from tests.support.projects import make_forge

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from imageforge.build import baseimage, platforms
-from imageforge.build.image import BuildOptions
 from imageforge.errors import ForgeError
+from imageforge.image import baseimage, platforms
+from imageforge.image.build import BuildOptions
 
 
 def test_platforms_map_to_debian_architectures_and_local_tags(monkeypatch):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from imageforge.build.baseimage import INPUTS_LABEL, BaseImageSpec, default_spec, ensure_base_image
 from imageforge.context import cache_dir
 from imageforge.host import docker
+from imageforge.image.baseimage import INPUTS_LABEL, BaseImageSpec, default_spec, ensure_base_image
 
 pytestmark = pytest.mark.docker
 

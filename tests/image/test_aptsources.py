@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from imageforge.build.aptsources import host_debian_mirror
 from imageforge.context import from_environment
 from imageforge.errors import ForgeError
+from imageforge.image.aptsources import host_debian_mirror
 from tests.support.projects import VALID, write_project
 
 

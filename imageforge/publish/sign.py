@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from imageforge.build import registry
-from imageforge.build.image import BuildResult
-from imageforge.build.published import record_push
 from imageforge.context import Forge
 from imageforge.host import cosign
+from imageforge.image import registry
+from imageforge.image.build import BuildResult
+from imageforge.publish.lock import record_push
 
 
 def publish(forge: Forge, result: BuildResult, *, push: bool, sbom: bool, sign: bool) -> None:

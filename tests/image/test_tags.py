@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imageforge.build.tags import forge_revision, tag_names
+from imageforge.image.tags import forge_revision, tag_names
 from tests.support.gitrepos import git
 
 

@@ -12,9 +12,9 @@ import textwrap
 
 import pytest
 
-from imageforge.build.image import BuildOptions, build_service
 from imageforge.config.matrix import matrix_rows
 from imageforge.host import docker
+from imageforge.image.build import BuildOptions, build_service
 from imageforge.verify.service import smoke_service
 from tests.support import ROOT
 from tests.support.gitrepos import make_upstream

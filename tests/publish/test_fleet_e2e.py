@@ -15,12 +15,12 @@ import urllib.request
 
 import pytest
 
-from imageforge.build.image import BuildOptions, build_services
-from imageforge.build.publish import publish
-from imageforge.build.registry import manifest_of
 from imageforge.host import docker
 from imageforge.host.cosign import Signing
-from imageforge.verify.pushed import verify_pushed
+from imageforge.image.build import BuildOptions, build_services
+from imageforge.image.registry import manifest_of
+from imageforge.publish.pushed import verify_pushed
+from imageforge.publish.sign import publish
 from tests.support.projects import make_forge
 from tests.support.synthetic import REGISTRY
 

@@ -17,8 +17,8 @@ itself, which must then be a multi-arch image in a registry.
 
 from __future__ import annotations
 
-from imageforge.build.baseimage import arch_of, arch_tag, native_arch
 from imageforge.host import docker
+from imageforge.image.baseimage import arch_of, arch_tag, native_arch
 
 
 def parse(platform: str | None) -> list[str | None]:

@@ -23,8 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from imageforge.build.plan import ImageBuild
 from imageforge.host import docker
+from imageforge.image.plan import ImageBuild
 from imageforge.patches.export import tree_digest
 
 # Bumped when what the key covers changes, so every image is built once again.

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from imageforge.build.aptsources import host_debian_mirror
 from imageforge.errors import ForgeError
 from imageforge.host import docker, process
+from imageforge.image.aptsources import host_debian_mirror
 
 DEFAULT_TAG = "imageforge/debian:bookworm"
 INPUTS_LABEL = "org.imageforge.base.inputs"

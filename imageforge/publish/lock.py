@@ -13,9 +13,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from imageforge.build.registry import manifest_of, platform_digests
 from imageforge.context import Forge
 from imageforge.host.files import file_lock, write_atomically
+from imageforge.image.registry import manifest_of, platform_digests
 
 
 def lock_path(forge: Forge, release: str) -> Path:

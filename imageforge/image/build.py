@@ -1,12 +1,12 @@
 """``inv build``: prepare the inputs, skip what is built, bake the rest in one graph.
 
-Checkout, patches and constraints come from build.inputs. Each service image
+Checkout, patches and constraints come from image.inputs. Each service image
 is planned on the release's python-base and venv-builder, with the exported
 source, its requirements, the constraints and the patched libraries as named
-build contexts and the CA bundle as a secret. Its content key (build.key)
+build contexts and the CA bundle as a secret. Its content key (image.key)
 says whether it exists already: in the registry as ``in-<key>`` when pushing,
 as the local image's label otherwise. What is left is built by one
-``docker buildx bake`` (build.bake) for the whole selection.
+``docker buildx bake`` (image.bake) for the whole selection.
 """
 
 from __future__ import annotations
@@ -19,24 +19,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from imageforge.build import platforms, registry
-from imageforge.build.bake import (
+from imageforge.config.manifest import Service
+from imageforge.context import Forge
+from imageforge.errors import ForgeError
+from imageforge.host import docker
+from imageforge.image import platforms, registry
+from imageforge.image.bake import (
     BakeImage,
     bake_command,
     bake_definition,
     target_name,
     write_bake_file,
 )
-from imageforge.build.baseimage import arch_of, require_emulation
-from imageforge.build.deps import dependency_lines, write_context
-from imageforge.build.inputs import BuildInputs, prepare
-from imageforge.build.key import KEY_LABEL, content_key, key_tag, list_key
-from imageforge.build.plan import ImageBuild, shared_image_build, shared_image_tag
-from imageforge.build.tags import forge_revision, image_references, tag_names
-from imageforge.config.manifest import Service
-from imageforge.context import Forge
-from imageforge.errors import ForgeError
-from imageforge.host import docker
+from imageforge.image.baseimage import arch_of, require_emulation
+from imageforge.image.deps import dependency_lines, write_context
+from imageforge.image.inputs import BuildInputs, prepare
+from imageforge.image.key import KEY_LABEL, content_key, key_tag, list_key
+from imageforge.image.plan import ImageBuild, shared_image_build, shared_image_tag
+from imageforge.image.tags import forge_revision, image_references, tag_names
 from imageforge.patches.export import Export
 
 LABEL_PREFIX = "org.imageforge"

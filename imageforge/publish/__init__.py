@@ -1,0 +1,1 @@
+"""After the checks: pushed images signed, their SBOMs attested, the digest lock, `inv verify`."""
