@@ -20,7 +20,9 @@ from nox.command import CommandFailed
 
 from imageforge.config.matrix import matrix_rows, project_rows
 from imageforge.context import Forge, from_environment
-from imageforge.errors import ForgeError
+from imageforge.errors import ForgeError, leave_quietly_on_broken_pipe
+
+leave_quietly_on_broken_pipe()  # nox -l | head
 
 ROOT = Path(__file__).resolve().parent
 VENV_BIN = ROOT / ".venv" / "bin"

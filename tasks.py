@@ -9,16 +9,17 @@ one library function. Library modules are imported inside the tasks, so
 from __future__ import annotations
 
 import functools
-import os
-import sys
 from pathlib import Path
 
 from invoke import Collection, Exit, task
 
 from imageforge.context import Forge, from_environment
-from imageforge.errors import ForgeError
+from imageforge.errors import ForgeError, leave_quietly_on_broken_pipe, silence_stdout
 
 ROOT = Path(__file__).resolve().parent
+
+
+leave_quietly_on_broken_pipe()  # invoke's own --list and --help, printed outside any task
 
 
 def _forge(base_image: str | None = None) -> Forge:
@@ -35,9 +36,7 @@ def reports_errors(body):
         except ForgeError as err:
             raise Exit(f"error: {err}", code=1) from None
         except BrokenPipeError:
-            # The reader left (`inv list | head`): not an error; point stdout at
-            # /dev/null so the interpreter's last flush stays quiet too.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            silence_stdout()  # the reader left (`inv list | head`): not an error
             raise Exit(code=0) from None
         except OSError as err:  # a full disk, a permission: the file and the reason, one line
             raise Exit(f"error: {err}", code=1) from None

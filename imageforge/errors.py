@@ -3,7 +3,13 @@
 Everything the library knows how to explain is raised as a ForgeError (or a
 subclass) with a one-line message; tasks print it and exit non-zero, never a
 traceback. Lower-level errors are wrapped with ``raise ... from err``.
+A reader that leaves early (``inv --list | head``) is no error at all.
 """
+
+from __future__ import annotations
+
+import os
+import sys
 
 
 class ForgeError(Exception):
@@ -12,3 +18,25 @@ class ForgeError(Exception):
 
 class ManifestError(ForgeError):
     """releases.yaml (or the images/ folder it describes) is not valid."""
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null: its reader is gone, and the last flush must not complain."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def leave_quietly_on_broken_pipe() -> None:
+    """A broken pipe outside any task (invoke's --list, nox -l) ends the program quietly, exit 0.
+
+    Those listings are printed by invoke and nox themselves, where no task or
+    session can catch the error, so the interpreter's last word is replaced.
+    """
+    default = sys.excepthook
+
+    def hook(kind, value, traceback) -> None:
+        if issubclass(kind, BrokenPipeError):
+            silence_stdout()
+            os._exit(0)  # nothing is left to say: the reader is gone
+        default(kind, value, traceback)
+
+    sys.excepthook = hook
