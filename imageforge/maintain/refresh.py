@@ -139,7 +139,12 @@ def refresh(
         normalize=normalize,
     )
     forge.log(f"refreshing {project} ({release}): {current.ref} -> {onto} ({target.commit[:12]})")
-    return _replay(forge, work, state)
+    if not dry_run:
+        return _replay(forge, work, state)
+    try:
+        return _replay(forge, work, state)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # a dry run leaves nothing, even when it fails
 
 
 def continue_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:

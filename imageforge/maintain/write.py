@@ -89,7 +89,19 @@ class Entry:
 
 
 def stable_text(work: Path, commit: str, original: PatchFile | None) -> bytes:
-    """``commit`` as a patch in ``original``'s format (a stable mail when there is none)."""
+    """``commit`` as a patch in ``original``'s format (a stable mail when there is none).
+
+    A file of several mails was imported as one commit with the first mail's
+    message: written back, the others' messages and authors would be lost, so
+    it is refused by name instead (it is kept as it is while it applies).
+    """
+    if original is not None and original.mails > 1:
+        raise ForgeError(
+            f"{original.path} holds {original.mails} mails (git format-patch --stdout) and "
+            "would be rewritten as one, keeping the first message only: split it into one "
+            "patch per mail (git mailsplit, or git am and inv patches.export), list them in "
+            "the series, and run again"
+        )
     if original is not None and not original.is_mail:
         diff = git.run(
             [*_STABLE_CONFIG, "diff-tree", "-p", "--binary", "--no-color", f"{commit}^", commit],

@@ -18,6 +18,7 @@ from imageforge.host import git
 
 _DIFF_START = re.compile(rb"^(diff --git |Index: |--- (?!-))", re.MULTILINE)
 _MAIL_FROM = re.compile(rb"^From [0-9a-f]{40} ")
+_MAIL_SEPARATOR = re.compile(rb"^From [0-9a-f]{40} ", re.MULTILINE)
 _CHANGE_ID = re.compile(r"^Change-Id:\s*(I[0-9a-f]{8,40})\s*$", re.MULTILINE)
 _CHERRY_PICKED = re.compile(r"\(cherry picked from commit ([0-9a-f]{7,40})\)")
 # Launchpad bug references as OpenStack commit messages give them: the
@@ -47,6 +48,11 @@ class PatchFile:
     @property
     def subject(self) -> str:
         return self.message.splitlines()[0] if self.message.strip() else self.name
+
+    @property
+    def mails(self) -> int:
+        """How many mails the file holds (``git format-patch --stdout`` writes several to one)."""
+        return len(_MAIL_SEPARATOR.findall(self.raw))
 
     @property
     def change_ids(self) -> tuple[str, ...]:

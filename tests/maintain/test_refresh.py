@@ -180,3 +180,25 @@ def test_abort_leaves_everything_as_it_was(project, tmp_path):
     assert snapshot(folder) == files and path.read_text() == manifest_text
     with pytest.raises(ForgeError, match="no refresh of demo"):
         abort_refresh(forge(path, tmp_path), "demo", "2025.2")
+
+
+def test_a_file_of_several_mails_is_kept_while_it_applies_and_never_cut_to_one(
+    project, tmp_path
+):
+    """`git format-patch --stdout > all.patch`: one series entry holding two mails."""
+    repo, path, folder, names = project
+    both = b"".join((folder / name).read_bytes() for name in names)
+    for name in names:
+        (folder / name).unlink()
+    (folder / "0001-all.patch").write_bytes(both)
+    (folder / "series").write_text("0001-all.patch\n")
+    release_upstream(repo, "1.0.3", edit(DATA, **{"40": "line forty"}))
+    changes, _ = run(path, tmp_path, "1.0.3")
+    assert changes.unchanged == ["0001-all.patch"]
+    assert (folder / "0001-all.patch").read_bytes() == both
+    # Moved context needs a rewrite, which would keep only the first message: refused.
+    release_upstream(repo, "1.0.4", edit(DATA, **{"8": "line eight", "40": "line forty"}))
+    with pytest.raises(ForgeError, match=r"0001-all.patch holds 2 mails .* split it"):
+        run(path, tmp_path, "1.0.4", dry_run=True)
+    assert (folder / "0001-all.patch").read_bytes() == both
+    assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
