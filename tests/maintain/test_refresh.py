@@ -182,9 +182,7 @@ def test_abort_leaves_everything_as_it_was(project, tmp_path):
         abort_refresh(forge(path, tmp_path), "demo", "2025.2")
 
 
-def test_a_file_of_several_mails_is_kept_while_it_applies_and_never_cut_to_one(
-    project, tmp_path
-):
+def test_a_file_of_several_mails_is_kept_while_it_applies_and_never_cut_to_one(project, tmp_path):
     """`git format-patch --stdout > all.patch`: one series entry holding two mails."""
     repo, path, folder, names = project
     both = b"".join((folder / name).read_bytes() for name in names)
