@@ -47,6 +47,12 @@ def load_series(folder: Path, project: str, release: str) -> Series:
         name = raw.split("#", 1)[0].strip()
         if not name:
             continue
+        options = name.split()[1:]
+        if options and all(o.startswith("-") for o in options) and not (folder / name).is_file():
+            raise SeriesError(
+                f"{series_file}:{number}: {name!r}: one file name a line; options after it "
+                "(quilt's -pN) are not read: every patch applies with -p1 (a/ and b/ prefixes)"
+            )
         if "/" in name or name == SERIES_FILE or not (folder / name).is_file():
             raise SeriesError(f"{series_file}:{number}: {name}: no such patch file in {folder}")
         if name in names:

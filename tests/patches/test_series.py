@@ -87,3 +87,9 @@ def test_series_for_an_unknown_release_or_project(tmp_path):
         SeriesError, match=r"glance is not a service or library of release 2025\.10"
     ):
         discover(manifest)
+
+
+def test_a_quilt_option_after_the_name_is_named(tmp_path):
+    folder = make_series(tmp_path, ["0001-a.patch"], "0001-a.patch -p0\n")
+    with pytest.raises(SeriesError, match=r"series:1: '0001-a.patch -p0': one file name a line"):
+        load_series(folder, "glance", "2025.2")
