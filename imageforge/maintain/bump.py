@@ -22,6 +22,7 @@ from imageforge.host import git
 from imageforge.patches.apply import CONFLICTS, LANDED, UPSTREAM
 from imageforge.patches.gate import check_at
 from imageforge.patches.series import series_for
+from imageforge.upstream.mirrors import OfflineError, RefError
 from imageforge.upstream.pinned import pin
 
 
@@ -50,6 +51,7 @@ class Bump:
     old: str
     new: str
     check: BumpCheck | None = None  # None: not moved, or not a patchable project
+    note: str = ""  # why a ref stays where it is, when it is not simply up to date
 
     @property
     def moved(self) -> bool:
@@ -100,12 +102,41 @@ def plan(
                     )
                 )
         for project, repo, ref, key_path in entries:
+            branch = release.branch
+            if not _has_branch(forge, project, release.name, repo, ref, branch):
+                # Branchless (tempest and its plugins release from master, one tag
+                # a cycle): there is no stable branch to follow; the pin stays.
+                note = f"branchless: no {branch}; its cycle's tag is moved by hand"
+                bumps.append(Bump(release.name, project, key_path, ref, ref, note=note))
+                continue
             new = newest(forge, project, release.name, repo, ref)
             check = None
             if new != ref and project != "requirements":
                 check = _check(forge, release.name, project, repo, new)
             bumps.append(Bump(release.name, project, key_path, ref, new, check))
     return bumps
+
+
+def _has_branch(forge: Forge, project: str, release: str, repo: str, ref: str, branch: str) -> bool:
+    """Whether ``repo`` has ``branch`` (the mirror is fetched when the pin needs it)."""
+    pinned = pin(forge, project, release, repo, ref)  # makes or updates the mirror as needed
+    if (
+        git.run(
+            ["show-ref", "--verify", "--quiet", f"refs/heads/{branch}"],
+            git_dir=pinned.mirror.path,
+            check=False,
+        ).returncode
+        == 0
+    ):
+        return True
+    # The mirror may predate the branch: resolving it fetches (unless offline).
+    try:
+        pin(forge, project, release, repo, branch)
+    except OfflineError:
+        raise
+    except RefError:
+        return False
+    return True
 
 
 def newest(forge: Forge, project: str, release: str, repo: str, ref: str) -> str:
@@ -165,7 +196,7 @@ def report(bumps: list[Bump]) -> str:
     rows = [["RELEASE", "PROJECT", "OLD", "NEW", "PATCH CHECK"]]
     for bump in bumps:
         new = bump.new if bump.moved else "(up to date)"
-        check = bump.check.describe() if bump.check else ""
+        check = bump.check.describe() if bump.check else bump.note
         rows.append([bump.release, bump.project, _short(bump.old), _short(new), check])
     return format_table(rows)
 

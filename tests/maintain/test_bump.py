@@ -73,6 +73,19 @@ def test_a_new_point_release_tag_is_taken(project, tmp_path):
     assert text.startswith("# Bump keeps this comment.\n")
 
 
+def test_a_branchless_project_stays_at_its_tag_and_says_why(project, tmp_path):
+    """tempest releases from master, one tag a cycle: no stable branch to follow."""
+    repo, _, path = project
+    repo.git("branch", "--quiet", "-D", "stable/2025.2")
+    repo.tag("1.0.9")  # on master: a later cycle's tag, not this release's point release
+    before = path.read_text()
+    [_, demo] = run(path, tmp_path)
+    assert (demo.old, demo.new, demo.check) == ("1.0.1", "1.0.1", None)
+    assert demo.note == "branchless: no stable/2025.2; its cycle's tag is moved by hand"
+    assert demo.note in bump.report([demo])
+    assert path.read_text() == before
+
+
 def test_a_sha_pinned_ref_follows_its_branch(project, tmp_path):
     _, requirements, path = project
     git(requirements, "checkout", "--quiet", "stable/2025.2")
