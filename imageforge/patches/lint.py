@@ -1,7 +1,8 @@
 """Lint patch files before anything applies them.
 
 Each problem is one line naming the patch file (and the file inside it):
-malformed or truncated hunks, CRLF damage, paths outside the tree, symlinks
+malformed or truncated hunks, CRLF damage, diffs without a/ b/ prefixes (they
+would apply with -p1 to the wrong paths), paths outside the tree, symlinks
 pointing out of the tree, conflict markers left by a bad merge, and binary
 changes that cannot be applied because they lack their content or full index.
 """
@@ -19,6 +20,8 @@ from imageforge.errors import ForgeError
 from imageforge.patches.series import Series
 
 _DIFF_HEADER = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
+# With prefixes the two paths differ (a/x b/x); without (--no-prefix) they are the same.
+_NO_PREFIX_HEADER = re.compile(r"^diff --git (\S+) \1$", re.MULTILINE)
 _PATH_LINE = re.compile(r"^(?:---|\+\+\+) (\S+)", re.MULTILINE)
 _FULL_INDEX = re.compile(r"^index [0-9a-f]{40}\.\.[0-9a-f]{40}", re.MULTILINE)
 _SYMLINK_MODE = re.compile(r"^(?:new file|new) mode 120000$", re.MULTILINE)
@@ -38,6 +41,11 @@ def lint_patch(patch: Path) -> list[str]:
     problems: list[str] = []
     if b"\r\n" in raw:
         problems.append(f"{patch}: CRLF line endings (damaged by an editor or mail client?)")
+    for path in dict.fromkeys(_NO_PREFIX_HEADER.findall(text)):
+        problems.append(
+            f"{patch}: {path}: a diff without a/ and b/ prefixes (--no-prefix or diff.noprefix); "
+            "patches apply with -p1: regenerate it with the prefixes"
+        )
     if not _DIFF_HEADER.search(text) and "\n--- " not in text:
         return [*problems, f"{patch}: no diff in the file"]
     for path in sorted(set(_paths(text))):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from imageforge.patches.lint import PatchLintError, lint_patch, require_clean
@@ -132,3 +134,17 @@ def test_an_rst_underline_is_not_a_conflict_marker(good_patch):
 def test_a_path_outside_the_tree_is_reported_once(good_patch):
     good_patch.write_text(good_patch.read_text().replace(GREETING, "../evil.py"))
     assert lint_patch(good_patch) == [f"{good_patch}: ../evil.py: path outside the source tree"]
+
+
+def test_a_diff_without_prefixes_is_named(upstream, tmp_path):
+    """`git format-patch --no-prefix` (or diff.noprefix): -p1 would strip a real folder."""
+    repo = upstream()
+    repo.git("checkout", "--quiet", "-B", "noprefix", "1.0.1")
+    repo.commit({GREETING: greeting("hi")}, "Say hi")
+    out = tmp_path / "p"
+    [name] = repo.git("format-patch", "--no-prefix", "-o", str(out), "-1").split()
+    repo.checkout("master")
+    assert lint_patch(Path(name)) == [
+        f"{name}: {GREETING}: a diff without a/ and b/ prefixes (--no-prefix or "
+        "diff.noprefix); patches apply with -p1: regenerate it with the prefixes"
+    ]
