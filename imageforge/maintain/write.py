@@ -176,7 +176,9 @@ def write_series(
         return changes
     folder.mkdir(parents=True, exist_ok=True)
     series_file = folder / SERIES_FILE
-    old_lines = series_file.read_text().splitlines() if series_file.is_file() else []
+    old_lines = (
+        series_file.read_text(encoding="utf-8-sig").splitlines() if series_file.is_file() else []
+    )
     staged: list[tuple[Path, Path]] = []
     for name, text in final:
         if name in changes.added or name in changes.updated:

@@ -43,7 +43,7 @@ def load_series(folder: Path, project: str, release: str) -> Series:
     if not series_file.is_file():
         raise SeriesError(f"{folder}: no {SERIES_FILE} file giving the order of the patches")
     names: list[str] = []
-    for number, raw in enumerate(series_file.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(series_file.read_text(encoding="utf-8-sig").splitlines(), start=1):
         name = raw.split("#", 1)[0].strip()
         if not name:
             continue

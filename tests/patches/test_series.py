@@ -93,3 +93,13 @@ def test_a_quilt_option_after_the_name_is_named(tmp_path):
     folder = make_series(tmp_path, ["0001-a.patch"], "0001-a.patch -p0\n")
     with pytest.raises(SeriesError, match=r"series:1: '0001-a.patch -p0': one file name a line"):
         load_series(folder, "glance", "2025.2")
+
+
+def test_a_series_file_saved_with_a_bom_and_crlf_reads_the_same(tmp_path):
+    """Windows editors add a byte-order mark and CRLF line ends."""
+    folder = make_series(tmp_path, ["0001-a.patch", "0002-b.patch"])
+    (folder / "series").write_bytes(b"\xef\xbb\xbf0001-a.patch\r\n0002-b.patch\r\n")
+    assert [p.name for p in load_series(folder, "glance", "2025.2").patches] == [
+        "0001-a.patch",
+        "0002-b.patch",
+    ]
