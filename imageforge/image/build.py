@@ -32,7 +32,7 @@ from imageforge.image.bake import (
     write_bake_file,
 )
 from imageforge.image.baseimage import arch_of, require_emulation
-from imageforge.image.deps import dependency_lines, write_context
+from imageforge.image.deps import write_context
 from imageforge.image.inputs import BuildInputs, prepare
 from imageforge.image.key import KEY_LABEL, content_key, key_tag, list_key
 from imageforge.image.plan import ImageBuild, shared_image_build, shared_image_tag
@@ -163,14 +163,12 @@ def _plan(
             f"{library.version} {library.commit} p{len(library.patches)} "
             f"{library.series_digest or 'none'}"
         )
-    requirements = dependency_lines(
-        export.tree, service.extras, service.pip_packages, f"{export.project} ({export.release})"
-    )
+    requirements = list(inputs.requirements)
     contexts = (
         ("source", export.tree),
         ("requirements", _deps_context(forge, release.name, service, export, requirements)),
         ("constraints", inputs.constraints.path.parent),
-        ("libraries", _libraries_context(forge, release.name, inputs, options.dry_run)),
+        ("libraries", _libraries_context(forge, release.name, service, inputs, options.dry_run)),
     )
     chosen = platforms.parse(options.platform)
     several = len(chosen) > 1
@@ -352,9 +350,14 @@ def _deps_context(
     return write_context(folder, requirements, export.package)
 
 
-def _libraries_context(forge: Forge, release: str, inputs: BuildInputs, dry_run: bool) -> Path:
-    """One folder holding every patched library tree (empty when the release patches none)."""
-    folder = forge.build_dir / "contexts" / release / "libraries"
+def _libraries_context(
+    forge: Forge, release: str, service: Service, inputs: BuildInputs, dry_run: bool
+) -> Path:
+    """The service's folder of the patched library trees it needs (empty when none).
+
+    One per service: images of one graph may need different libraries.
+    """
+    folder = forge.build_dir / "contexts" / release / service.name / "libraries"
     if dry_run:
         return folder
     shutil.rmtree(folder, ignore_errors=True)

@@ -1,8 +1,9 @@
 """Everything one image build consumes, prepared on disk: sources, patches, constraints.
 
-For a service of a release: its patched export, the patched export of every
-library the release patches, and the release's constraints with what is built
-from source pinned to the versions actually built.
+For a service of a release: its patched export, the requirements of its
+dependency layer, the patched exports of the libraries the release patches and
+those requirements reach (image.reach), and the release's constraints with what
+is built from source pinned to the versions actually built.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 
 from imageforge.constraints.generate import Constraints, generate
 from imageforge.context import Forge
+from imageforge.image.deps import dependency_lines
+from imageforge.image.reach import reached_libraries
 from imageforge.patches.export import Export, export_project
 from imageforge.upstream.projects import pinned
 from imageforge.upstream.versions import package_name_of
@@ -19,8 +22,11 @@ from imageforge.upstream.versions import package_name_of
 @dataclass(frozen=True)
 class BuildInputs:
     service: Export
+    # The release's patched libraries that the requirements reach (image.reach).
     libraries: tuple[Export, ...]
     constraints: Constraints
+    # The dependency layer's requirements: the service's, its extras', the pip packages.
+    requirements: tuple[str, ...] = ()
 
     @property
     def exports(self) -> list[Export]:
@@ -48,10 +54,17 @@ def release_constraints(forge: Forge, release: str) -> Constraints:
 
 
 def prepare(forge: Forge, release: str, service: str) -> BuildInputs:
-    """Export the service and the release's patched libraries; generate the constraints."""
-    libraries = forge.manifest.release(release).libraries
+    """Export the service and the patched libraries it needs; generate the constraints."""
+    rel = forge.manifest.release(release)
+    settings = rel.service(service)
+    export = export_project(forge, release, service)
+    what = f"{service} ({release})"
+    requirements = dependency_lines(export.tree, settings.extras, settings.pip_packages, what)
+    libraries = tuple(export_project(forge, release, lib.name) for lib in rel.libraries)
+    constraints = release_constraints(forge, release)
     return BuildInputs(
-        service=export_project(forge, release, service),
-        libraries=tuple(export_project(forge, release, lib.name) for lib in libraries),
-        constraints=release_constraints(forge, release),
+        service=export,
+        libraries=reached_libraries(forge, requirements, constraints.path, libraries, what),
+        constraints=constraints,
+        requirements=tuple(requirements),
     )

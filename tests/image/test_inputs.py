@@ -58,9 +58,16 @@ def test_the_library_series_is_checked_at_the_pinned_version(project, tmp_path):
     assert [r.status for r in report.results] == [APPLIES]
 
 
+def needing_the_library(manifest):
+    """demo's image installs demo-lib (a pip package of its own): the library is reached."""
+    text = manifest.read_text()
+    manifest.write_text(text.replace("demo: {repo: ", "demo: {pip_packages: [demo-lib], repo: ", 1))
+    return manifest
+
+
 def test_build_inputs_carry_the_patched_library_and_its_pin(project, tmp_path):
     manifest, _ = project
-    inputs = prepare(make_forge(manifest, tmp_path), "2025.2", "demo")
+    inputs = prepare(make_forge(needing_the_library(manifest), tmp_path), "2025.2", "demo")
     [library] = inputs.libraries
     assert (library.project, library.ref, library.version) == ("demo-lib", "1.0.1", "1.0.1")
     assert library.patches == ("0001-Patch-the-library.patch",)
@@ -103,3 +110,20 @@ def test_a_service_that_upper_constraints_pins_is_pinned_to_its_built_version(pr
     assert ("from source", "demo", ("demo===1.0.1",)) in [
         (c.kind.value, c.name, c.new) for c in inputs.constraints.changes
     ]
+
+
+def test_a_patched_library_no_requirement_reaches_is_left_out(project, tmp_path):
+    """demo 1.0.1 requires pbr only: the release's patched demo-lib is not its business."""
+    manifest, _ = project
+    logged: list[str] = []
+    forge = make_forge(manifest, tmp_path, log=logged.append)
+    inputs = prepare(forge, "2025.2", "demo")
+    assert inputs.libraries == ()
+    assert inputs.requirements == ("pbr>=5.5.0",)
+    assert (
+        "demo (2025.2): demo-lib is patched in this release, but no requirement of this image "
+        "reaches it: left out"
+    ) in logged
+    # The answer is kept under build/reach/: asked again, it is read from there.
+    again = prepare(make_forge(manifest, tmp_path), "2025.2", "demo")
+    assert again.libraries == () and len(list((tmp_path / "build" / "reach").iterdir())) == 1
