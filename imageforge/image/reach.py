@@ -98,8 +98,19 @@ def _resolve(
             )
             return None
         required_by = _annotations(resolved.read_text())
-    ignored = {f"-r {own}", f"-c {constraints}"}
-    return {tree for tree in trees if required_by.get(tree, set()) - ignored}
+    return {tree for tree in trees if any(_requires(via, own) for via in required_by.get(tree, ()))}
+
+
+def _requires(via: str, own: Path) -> bool:
+    """Whether an annotation names a requirer: not a constraints file, not the libraries' own.
+
+    uv prints the files relative to the working directory when it can.
+    """
+    if via.startswith("-c "):
+        return False
+    if via.startswith("-r "):
+        return Path(via[3:]).resolve() != own.resolve()
+    return True
 
 
 def _annotations(compiled: str) -> dict[str, set[str]]:

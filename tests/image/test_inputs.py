@@ -112,11 +112,17 @@ def test_a_service_that_upper_constraints_pins_is_pinned_to_its_built_version(pr
     ]
 
 
-def test_a_patched_library_no_requirement_reaches_is_left_out(project, tmp_path):
+@pytest.mark.parametrize("inside", [False, True], ids=["elsewhere", "inside the working dir"])
+def test_a_patched_library_no_requirement_reaches_is_left_out(
+    project, tmp_path, monkeypatch, inside
+):
     """demo 1.0.1 requires pbr only: the release's patched demo-lib is not its business."""
     manifest, _ = project
     logged: list[str] = []
-    forge = make_forge(manifest, tmp_path, log=logged.append)
+    if inside:  # uv then names the constraints file relative to the working directory
+        monkeypatch.chdir(tmp_path)
+    build = tmp_path / "build"
+    forge = make_forge(manifest, tmp_path, log=logged.append, build_dir=build)
     inputs = prepare(forge, "2025.2", "demo")
     assert inputs.libraries == ()
     assert inputs.requirements == ("pbr>=5.5.0",)
@@ -125,5 +131,5 @@ def test_a_patched_library_no_requirement_reaches_is_left_out(project, tmp_path)
         "reaches it: left out"
     ) in logged
     # The answer is kept under build/reach/: asked again, it is read from there.
-    again = prepare(make_forge(manifest, tmp_path), "2025.2", "demo")
+    again = prepare(make_forge(manifest, tmp_path, build_dir=build), "2025.2", "demo")
     assert again.libraries == () and len(list((tmp_path / "build" / "reach").iterdir())) == 1
