@@ -115,9 +115,19 @@ def refresh(
             f"finish it with --continue, drop a patch with --skip, or drop it all with --abort"
         )
     folder = forge.root / "patches" / project / release
-    series = load_series(folder, project, release)
     current = pinned(forge, release, project)
     target = pinned(forge, release, project, ref=onto)
+    if not folder.exists():
+        # No patches: a refresh is only the ref moving (as inv bump would move it).
+        if not dry_run:
+            set_ref(forge.manifest, release, project, current.ref, onto)
+        verb = "dry run, nothing written" if dry_run else "changed"
+        forge.log(
+            f"{project} ({release}) onto {onto}: ref {current.commit[:8]} -> "
+            f"{target.commit[:8]}; no patches ({verb})"
+        )
+        return SeriesChanges()
+    series = load_series(folder, project, release)
     # The new base's blobs for the checkout, the old base's for 3-way merges.
     target.prefetch()
     current.prefetch()

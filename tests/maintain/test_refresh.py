@@ -200,3 +200,19 @@ def test_a_file_of_several_mails_is_kept_while_it_applies_and_never_cut_to_one(p
         run(path, tmp_path, "1.0.4", dry_run=True)
     assert (folder / "0001-all.patch").read_bytes() == both
     assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
+
+
+def test_a_project_without_patches_only_moves_its_ref(project, tmp_path):
+    repo, path, folder, _ = project
+    for patch in folder.iterdir():
+        patch.unlink()
+    folder.rmdir()
+    release_upstream(repo, "1.0.3", edit(DATA, **{"40": "line forty"}))
+    _, said = run(path, tmp_path, "1.0.3", dry_run=True)
+    old, new = repo.head("1.0.2")[:8], repo.head("1.0.3")[:8]
+    assert f"ref {old} -> {new}; no patches (dry run, nothing written)" in said
+    assert "demo: {ref: 1.0.2}" in path.read_text()
+    changes, said = run(path, tmp_path, "1.0.3")
+    assert not changes.changed and "no patches (changed)" in said
+    assert "      demo: {ref: 1.0.3}  # pinned point release\n" in path.read_text()
+    assert not folder.exists()
