@@ -286,3 +286,29 @@ def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image
     finally:
         for tag in {*first.tags, *second.tags}:
             docker.run(["image", "rm", tag], check=False)
+
+
+def test_a_changed_library_patch_reaches_the_image(built, tmp_path, base_image):
+    """The library's setup.cfg keeps its mtime (exports rewrite only what differs): no stale wheel."""
+    _, _, project, _ = built
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    manifest = copy / "releases.yaml"
+    manifest.write_text(manifest.read_text().replace(REGISTRY, "imageforge-test/libpatch"))
+
+    def build():
+        forge = make_forge(copy, tmp_path, base_image=base_image)
+        return build_service(forge, "2025.2", "demo", BuildOptions())
+
+    script = "from demo_lib.greeting import greet; print(greet('x'))"
+    first = build()
+    second = None
+    try:
+        assert run_in(first.reference, "python3", "-c", script) == "library patched, x"
+        [patch] = (copy / "patches" / "demo-lib" / "2025.2").glob("*.patch")
+        patch.write_text(patch.read_text().replace("library patched", "library patched again"))
+        second = build()
+        assert run_in(second.reference, "python3", "-c", script) == "library patched again, x"
+    finally:
+        for tag in {*first.tags, *(second.tags if second else ())}:
+            docker.run(["image", "rm", tag], check=False)
