@@ -49,8 +49,8 @@ def reached_libraries(
     digest = hashlib.sha256(json.dumps([inputs, trees]).encode()).hexdigest()
     answer = forge.build_dir / "reach" / f"{digest[:24]}.json"
     try:
-        reached = set(json.loads(answer.read_text()))
-    except (OSError, ValueError):
+        reached = {str(tree) for tree in json.loads(answer.read_text())}
+    except (OSError, ValueError, TypeError):  # none yet, or edited by hand: ask uv again
         found = _resolve(forge, requirements, constraints, trees, what)
         if found is None:
             return libraries
@@ -90,11 +90,15 @@ def _resolve(
             str(own),
             *(["--offline"] if forge.offline else []),
         ]
-        result = process.run(command, check=False)
-        if result.returncode != 0:
+        try:
+            result = process.run(command, check=False)
+            said = process.last_words(result.stderr.decode(errors="replace"))
+        except process.ProcessError as err:  # no uv on this host
+            result, said = None, str(err)
+        if result is None or result.returncode != 0:
             forge.log(
                 f"{what}: could not resolve its requirements to see which patched libraries they "
-                f"reach ({process.last_words(result.stderr.decode(errors='replace'))}); taking all"
+                f"reach ({said}); taking all"
             )
             return None
         required_by = _annotations(resolved.read_text())

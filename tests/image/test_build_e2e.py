@@ -235,15 +235,21 @@ def test_the_patched_library_is_built_from_its_source(built):
     assert labels["org.imageforge.library.demo-lib"].startswith(f"1.0.1 {library.commit} p1 ")
 
 
-def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image, capfd):
-    """A new service patch rebuilds the service layer only; the venv stays consistent."""
-    from imageforge.verify.service import smoke_service
-
+def project_copy(built, tmp_path, registry):
+    """The synthetic project copied to change it, its images tagged under ``registry``."""
     _, _, project, _ = built
     copy = tmp_path / "project"
     shutil.copytree(project, copy)
     manifest = copy / "releases.yaml"
-    manifest.write_text(manifest.read_text().replace(REGISTRY, "imageforge-test/deps"))
+    manifest.write_text(manifest.read_text().replace(REGISTRY, registry))
+    return copy
+
+
+def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image, capfd):
+    """A new service patch rebuilds the service layer only; the venv stays consistent."""
+    from imageforge.verify.service import smoke_service
+
+    copy = project_copy(built, tmp_path, "imageforge-test/deps")
 
     def forge():
         return make_forge(copy, tmp_path, base_image=base_image, buildx_args=("--progress=plain",))
@@ -290,11 +296,7 @@ def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image
 
 def test_a_changed_library_patch_reaches_the_image(built, tmp_path, base_image):
     """The library's setup.cfg keeps its mtime (exports rewrite only what differs): no stale wheel."""
-    _, _, project, _ = built
-    copy = tmp_path / "project"
-    shutil.copytree(project, copy)
-    manifest = copy / "releases.yaml"
-    manifest.write_text(manifest.read_text().replace(REGISTRY, "imageforge-test/libpatch"))
+    copy = project_copy(built, tmp_path, "imageforge-test/libpatch")
 
     def build():
         forge = make_forge(copy, tmp_path, base_image=base_image)

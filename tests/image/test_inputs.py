@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from imageforge.config.overrides import ConstraintsError
+from imageforge.host import process
 from imageforge.image.inputs import prepare
 from imageforge.patches.apply import APPLIES
 from imageforge.patches.gate import check_patches
@@ -133,3 +134,22 @@ def test_a_patched_library_no_requirement_reaches_is_left_out(
     # The answer is kept under build/reach/: asked again, it is read from there.
     again = prepare(make_forge(manifest, tmp_path, build_dir=build), "2025.2", "demo")
     assert again.libraries == () and len(list((tmp_path / "build" / "reach").iterdir())) == 1
+
+
+def test_a_hand_edited_answer_is_asked_again_and_no_uv_takes_every_library(
+    project, tmp_path, monkeypatch
+):
+    manifest, _ = project
+    logged: list[str] = []
+    assert prepare(make_forge(manifest, tmp_path), "2025.2", "demo").libraries == ()
+    [answer] = (tmp_path / "build" / "reach").iterdir()
+    answer.write_text("42\n")  # valid JSON, not a list of trees
+    assert prepare(make_forge(manifest, tmp_path), "2025.2", "demo").libraries == ()
+    answer.unlink()
+    # A host without uv (git and the rest are still there): the conservative answer.
+    found = process._found
+    monkeypatch.setattr(process, "_found", lambda program: program != "uv" and found(program))
+    forge = make_forge(manifest, tmp_path, log=logged.append)
+    [library] = prepare(forge, "2025.2", "demo").libraries
+    assert library.project == "demo-lib"
+    assert any("uv: command not found); taking all" in line for line in logged), logged
