@@ -20,9 +20,10 @@ from nox.command import CommandFailed
 
 from imageforge.config.matrix import matrix_rows, project_rows
 from imageforge.context import Forge, from_environment
-from imageforge.errors import ForgeError, leave_quietly_on_broken_pipe
+from imageforge.errors import ForgeError, interrupt_on_sigint, leave_quietly_on_broken_pipe
 
 leave_quietly_on_broken_pipe()  # nox -l | head
+interrupt_on_sigint()  # an interrupted session must never end as a success
 
 ROOT = Path(__file__).resolve().parent
 VENV_BIN = ROOT / ".venv" / "bin"

@@ -14,12 +14,18 @@ from pathlib import Path
 from invoke import Collection, Exit, task
 
 from imageforge.context import Forge, from_environment
-from imageforge.errors import ForgeError, leave_quietly_on_broken_pipe, silence_stdout
+from imageforge.errors import (
+    ForgeError,
+    interrupt_on_sigint,
+    leave_quietly_on_broken_pipe,
+    silence_stdout,
+)
 
 ROOT = Path(__file__).resolve().parent
 
 
 leave_quietly_on_broken_pipe()  # invoke's own --list and --help, printed outside any task
+interrupt_on_sigint()  # an interrupted check must never end as a success
 
 
 def _forge(base_image: str | None = None) -> Forge:

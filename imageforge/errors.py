@@ -9,6 +9,7 @@ A reader that leaves early (``inv --list | head``) is no error at all.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 
@@ -40,3 +41,16 @@ def leave_quietly_on_broken_pipe() -> None:
         default(kind, value, traceback)
 
     sys.excepthook = hook
+
+
+def interrupt_on_sigint() -> None:
+    """Ctrl-C (SIGINT) always interrupts the forge, whatever the parent left it as.
+
+    A shell without job control starts background commands with SIGINT
+    ignored, and Python keeps an inherited "ignore". A check started that way
+    (CI runners do) ran on through a SIGINT and reported success; with the
+    default handler the interrupt reaches the task, which removes what it
+    started and exits 130.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

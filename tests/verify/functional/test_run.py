@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 
 import pytest
 
@@ -15,14 +17,20 @@ from tests.support.projects import make_forge
 pytestmark = pytest.mark.docker
 
 
-def leftovers() -> list[str]:
-    containers = docker.run(
-        ["ps", "--all", "--quiet", "--filter", f"label={RUN_LABEL}"]
-    ).stdout.split()
-    networks = docker.run(
-        ["network", "ls", "--quiet", "--filter", f"label={RUN_LABEL}"]
-    ).stdout.split()
-    return containers + networks
+def leftovers(pid: int | None = None) -> list[str]:
+    """Containers and networks left by runs of process ``pid`` (this one by default).
+
+    A run's label value starts with forge-fn-<pid>-, so other runs on the same
+    engine (another suite, a maintainer's inv functional) are not counted.
+    """
+    prefix = f"forge-fn-{pid or os.getpid()}-"
+    found = []
+    for kind in (["ps", "--all"], ["network", "ls"]):
+        listed = docker.run(
+            [*kind, "--filter", f"label={RUN_LABEL}", "--format", f'{{{{.Label "{RUN_LABEL}"}}}}']
+        ).stdout.split()
+        found += [value for value in listed if value.startswith(prefix)]
+    return found
 
 
 def test_the_service_serves_its_api_against_a_real_database(built, tmp_path, base_image):
@@ -76,9 +84,11 @@ def test_an_unknown_backing_service_is_named(built, tmp_path, base_image):
 
 
 def test_ctrl_c_removes_everything(built, base_image):
-    """SIGINT in the middle of a run: exit 130, one line, no container or network left."""
-    import os
-    import signal
+    """SIGINT in the middle of a run: exit 130, one line, no container or network left.
+
+    The child starts with SIGINT ignored, as a shell without job control starts
+    background commands (CI runners do): the forge must still be interrupted.
+    """
     import subprocess
     import time
 
@@ -100,6 +110,7 @@ def test_ctrl_c_removes_everything(built, base_image):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     seen = []
     deadline = time.monotonic() + 300
@@ -114,4 +125,4 @@ def test_ctrl_c_removes_everything(built, base_image):
     assert proc.returncode == 130
     assert stderr.strip().splitlines()[-1] == "error: interrupted"
     assert "Traceback" not in stderr
-    assert leftovers() == []
+    assert leftovers(proc.pid) == []
