@@ -8,6 +8,7 @@ was expected. The images/ folder is checked against it: every service needs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,12 @@ _REQUIREMENTS_KEYS = {"repo", "ref"}
 # needs an extra runtime package the others do not.
 _RELEASE_SERVICE_KEYS = {"ref", "extras", "pip_packages", "runtime_packages"}
 _RELEASE_LIBRARY_KEYS = {"ref"}
+
+# Names become folder names (build/sources/<release>/<service>, patches/...):
+# letters, digits, '.', '_' and '-', never starting with '.' or '-', so no name
+# can climb out of its folder or read as an option (oslo.messaging, 2025.2).
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
+NAME_EXPECTED = "not a plain name: letters, digits, '.', '_' and '-', not starting with '.' or '-'"
 
 REF_EXPECTED = "expected a string (a branch, a tag or a full commit SHA)"
 
@@ -166,11 +173,13 @@ class _Parser:
         services = self._mapping(top["services"], ("services",))
         for name, entry in services.items():
             path = ("services", name)
+            self._name(name, path)
             self._keys(self._mapping(entry, path), path, allowed=_SERVICE_KEYS, required={"repo"})
             self._string(entry["repo"], (*path, "repo"))
         libraries = self._mapping(top.get("libraries", {}), ("libraries",))
         for name, entry in libraries.items():
             path = ("libraries", name)
+            self._name(name, path)
             self._keys(self._mapping(entry, path), path, allowed=_LIBRARY_KEYS, required={"repo"})
             self._string(entry["repo"], (*path, "repo"))
 
@@ -194,6 +203,7 @@ class _Parser:
         libraries: dict[str, Any],
     ) -> Release:
         path = ("releases", name)
+        self._name(name, path)
         entry = self._mapping(value, path)
         self._keys(entry, path, allowed=_RELEASE_KEYS, required={"requirements", "services"})
 
@@ -289,6 +299,10 @@ class _Parser:
         for key in sorted(required):
             if key not in entry:
                 raise self.doc.error((*path, key), "missing")
+
+    def _name(self, name: str, path: KeyPath) -> None:
+        if not PLAIN_NAME.fullmatch(name):
+            raise self.doc.error(path, f"{name!r} is {NAME_EXPECTED}")
 
     def _mapping(self, value: Any, path: KeyPath) -> dict[str, Any]:
         if not isinstance(value, dict):

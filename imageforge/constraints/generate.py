@@ -22,7 +22,7 @@ from imageforge.config.overrides import (
     parse_overrides,
 )
 from imageforge.context import Forge
-from imageforge.host.files import write_atomically
+from imageforge.host.files import under, write_atomically
 from imageforge.upstream.projects import UPPER_CONSTRAINTS, upper_constraints
 
 
@@ -61,7 +61,7 @@ def generate(
         f"# overrides: {path.relative_to(forge.root)}" if path.is_file() else "# overrides: none",
     ]
     content = "\n".join(header + lines) + "\n"
-    target = forge.build_dir / "constraints" / release.name / UPPER_CONSTRAINTS
+    target = under(forge.build_dir / "constraints", release.name, UPPER_CONSTRAINTS)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(target, content)
     pins = sum(

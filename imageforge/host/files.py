@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,21 @@ def write_atomically(path: Path, data: bytes | str) -> None:
     else:
         partial.write_bytes(data)
     partial.replace(path)
+
+
+def under(root: Path, *names: str) -> Path:
+    """``root``/``names``, which must stay under ``root``: the one check for paths made from names.
+
+    The manifest admits only plain names (no ``/``, no leading ``.``), so this
+    never fires for a valid releases.yaml; it stops a name that slipped past
+    (a state file, a command line) from reaching a folder outside the project.
+    """
+    path = root.joinpath(*names)
+    base = os.path.normpath(os.path.abspath(root))
+    resolved = os.path.normpath(os.path.abspath(path))
+    if resolved == base or not resolved.startswith(base.rstrip(os.sep) + os.sep):
+        raise ForgeError(f"{'/'.join(names)}: not a plain name (the path leaves {root})")
+    return path
 
 
 @contextmanager

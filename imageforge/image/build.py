@@ -23,6 +23,7 @@ from imageforge.config.manifest import Service
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import docker
+from imageforge.host.files import under
 from imageforge.image import platforms, registry
 from imageforge.image.bake import (
     BakeImage,
@@ -346,7 +347,7 @@ def _deps_context(
     forge: Forge, release: str, service: Service, export: Export, requirements: list[str]
 ) -> Path:
     """The folder with requirements.txt: everything the venv needs besides the service."""
-    folder = forge.build_dir / "contexts" / release / service.name / "deps"
+    folder = under(forge.build_dir / "contexts", release, service.name, "deps")
     return write_context(folder, requirements, export.package)
 
 
@@ -357,7 +358,7 @@ def _libraries_context(
 
     One per service: images of one graph may need different libraries.
     """
-    folder = forge.build_dir / "contexts" / release / service.name / "libraries"
+    folder = under(forge.build_dir / "contexts", release, service.name, "libraries")
     if dry_run:
         return folder
     shutil.rmtree(folder, ignore_errors=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import git
+from imageforge.host.files import under
 from imageforge.maintain import worktree
 from imageforge.maintain.write import Entry, SeriesChanges, commits, stable_text, write_series
 from imageforge.patches.patchfile import read_patch
@@ -26,7 +27,7 @@ STATE_FILE = "forge-edit.json"
 
 
 def edit_dir(build_dir: Path, project: str, release: str) -> Path:
-    return build_dir / "work" / f"edit-{project}-{release}"
+    return under(build_dir / "work", f"edit-{project}-{release}")
 
 
 def edit(forge: Forge, project: str, release: str) -> Path:
@@ -37,7 +38,7 @@ def edit(forge: Forge, project: str, release: str) -> Path:
         raise ForgeError(
             f"{work} already holds an edit of {project} ({release}); export it, or delete the folder"
         )
-    folder = forge.root / "patches" / project / release
+    folder = under(forge.root / "patches", project, release)
     series = load_series(folder, project, release) if folder.is_dir() else None
     target = pinned(forge, release, project)
     base = target.commit

@@ -34,6 +34,7 @@ from imageforge.config.edit import set_ref
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import git
+from imageforge.host.files import under
 from imageforge.maintain import worktree
 from imageforge.maintain.write import (
     STABLE_ENV,
@@ -94,7 +95,7 @@ class RefreshState:
 
 
 def work_dir(build_dir: Path, project: str, release: str) -> Path:
-    return build_dir / "work" / f"refresh-{project}-{release}"
+    return under(build_dir / "work", f"refresh-{project}-{release}")
 
 
 def refresh(
@@ -114,7 +115,7 @@ def refresh(
             f"a refresh of {project} ({release}) is already under way in {work}: "
             f"finish it with --continue, drop a patch with --skip, or drop it all with --abort"
         )
-    folder = forge.root / "patches" / project / release
+    folder = under(forge.root / "patches", project, release)
     current = pinned(forge, release, project)
     target = pinned(forge, release, project, ref=onto)
     if not folder.exists():

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from imageforge.context import Forge
-from imageforge.host.files import file_lock, write_atomically
+from imageforge.host.files import file_lock, under, write_atomically
 from imageforge.patches.apply import APPLIES, PatchError, apply_series
 from imageforge.patches.lint import require_clean, touched_paths
 from imageforge.patches.series import Series, series_for
@@ -69,7 +69,7 @@ class Export:
 
 
 def export_folder(build_dir: Path, release: str, project: str) -> Path:
-    return build_dir / "sources" / release / project
+    return under(build_dir / "sources", release, project)
 
 
 def export_project(forge: Forge, release: str, project: str) -> Export:

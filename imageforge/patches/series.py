@@ -14,6 +14,7 @@ from pathlib import Path
 
 from imageforge.config.manifest import Manifest
 from imageforge.errors import ForgeError
+from imageforge.host.files import under
 
 SERIES_FILE = "series"
 
@@ -90,7 +91,7 @@ def discover(manifest: Manifest) -> list[Series]:
 
 def series_for(manifest: Manifest, project: str, release: str) -> Series | None:
     """The series of ``project`` in ``release``, or None when it carries no patches."""
-    folder = manifest.root / "patches" / project / release
+    folder = under(manifest.root / "patches", project, release)
     if not folder.is_dir():
         return None
     return load_series(folder, project, release)

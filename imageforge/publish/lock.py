@@ -14,12 +14,12 @@ import json
 from pathlib import Path
 
 from imageforge.context import Forge
-from imageforge.host.files import file_lock, write_atomically
+from imageforge.host.files import file_lock, under, write_atomically
 from imageforge.image.registry import manifest_of, platform_digests
 
 
 def lock_path(forge: Forge, release: str) -> Path:
-    return forge.build_dir / "published" / f"{release}.json"
+    return under(forge.build_dir / "published", f"{release}.json")
 
 
 def record_push(

@@ -213,3 +213,61 @@ def test_inv_list_on_a_broken_manifest_prints_one_line_and_fails(tmp_path):
         f"error: {path}:20: releases.2025.2.services.keystone.ref: "
         "expected a string (a branch, a tag or a full commit SHA), got a list\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "path"),
+    [
+        ("  glance:\n    repo:", "  ../../evilsvc:\n    repo:", 9, "services.../../evilsvc"),
+        ("  2025.10:\n", "  ../../../bad-escape:\n", 24, "releases.../../../bad-escape"),
+        ("  oslo.messaging:\n    repo", "  -oslo:\n    repo", 13, "libraries.-oslo"),
+        ("  2025.10:\n", "  .hidden:\n", 24, "releases..hidden"),
+    ],
+)
+def test_names_must_be_plain(tmp_path, old, new, line, path):
+    """A name becomes a folder name: nothing that climbs out of its folder or reads as an option."""
+    text = VALID.replace(old, new)
+    name = path.split(".", 1)[1]
+    message = load_error(tmp_path, text)
+    assert message == (
+        f"{tmp_path}/releases.yaml:{line}: {path}: {name!r} is not a plain name: "
+        "letters, digits, '.', '_' and '-', not starting with '.' or '-'"
+    )
+    assert not (tmp_path.parent / "evilsvc").exists()
+
+
+def test_dotted_names_stay_valid(tmp_path):
+    manifest = load_manifest(write_project(tmp_path, VALID))
+    assert manifest.release("2025.10").name == "2025.10"
+    assert manifest.release("2025.2").libraries[0].name == "oslo.messaging"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "what"),
+    [
+        (VALID.replace("extras: [ldap]", "extras: &e [ldap]"), 8, "anchors and aliases (&, *)"),
+        (VALID + "x: *e\n", 29, "anchors and aliases (&, *)"),
+        (
+            VALID.replace("    registry: other.test/forge\n", "    <<: {registry: a}\n"),
+            26,
+            "merge keys (<<)",
+        ),
+    ],
+)
+def test_yaml_anchors_aliases_and_merge_keys_are_refused(tmp_path, text, line, what):
+    assert load_error(tmp_path, text) == (
+        f"{tmp_path}/releases.yaml:{line}: YAML {what} are not allowed here: write the values out"
+    )
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path):
+    """Nine levels of aliases once took 3 GB before anything was said."""
+    bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in "bcdefghi":
+        previous = chr(ord(level) - 1)
+        bomb.append(f"{level}: &{level} [{', '.join(['*' + previous] * 9)}]")
+    message = load_error(tmp_path, "\n".join(bomb) + "\n")
+    assert message == (
+        f"{tmp_path}/releases.yaml:1: YAML anchors and aliases (&, *) are not allowed here: "
+        "write the values out"
+    )
