@@ -51,7 +51,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_git_config(tmp_path_factory, monkeypatch):
+def git_config(tmp_path_factory, monkeypatch):
     """No user or system git config (insteadOf, diff.noprefix, hooks) leaks into a test."""
     config = tmp_path_factory.mktemp("gitconfig") / "config"
     config.write_text("")

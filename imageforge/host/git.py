@@ -8,6 +8,7 @@ the commands through ``COMMAND_LOG``.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections.abc import Sequence
@@ -35,6 +36,15 @@ FULL_SHA_LENGTH = 40
 # Never wait on a password prompt: an unreachable or private remote must
 # fail, not hang a CI job. LC_ALL=C: messages are parsed.
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
+
+# Files are written as the repository stores them, whatever the user's git
+# config says: core.autocrlf=true once turned every exported file to CRLF.
+_PINNED_CONFIG = ("-c", "core.autocrlf=false", "-c", "core.eol=lf", "-c", "core.safecrlf=false")
+
+# $GIT_DIR/info/attributes outranks every .gitattributes: no eol conversion,
+# no $Id$ expansion, no smudge filter (LFS, a user's filter.<name>.smudge),
+# no re-encoding. The build gets the bytes of the commit it names.
+BYTE_EXACT_ATTRIBUTES = "* -text -ident -filter -working-tree-encoding\n"
 
 
 # What git says when the bytes of a repository are damaged (a disk error, a
@@ -82,7 +92,7 @@ def run(
     check: bool = True,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``git ARGS`` and return the completed process (stdout as bytes)."""
-    command = ["git"]
+    command = ["git", *_PINNED_CONFIG]
     if git_dir is not None:
         command += ["--git-dir", str(git_dir)]
     command += list(args)
@@ -95,6 +105,20 @@ def run(
             raise DamagedRepositoryError(git_dir, stderr)
         raise GitError(f"git {args[0]} failed: {last_words(stderr)}", stderr)
     return proc
+
+
+def pin_attributes(git_dir: Path) -> None:
+    """Make files materialised from ``git_dir`` byte-exact (see BYTE_EXACT_ATTRIBUTES)."""
+    path = git_dir / "info" / "attributes"
+    try:
+        if path.is_file() and path.read_text() == BYTE_EXACT_ATTRIBUTES:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".attributes.{os.getpid()}")
+        partial.write_text(BYTE_EXACT_ATTRIBUTES)
+        partial.replace(path)
+    except OSError as err:
+        raise GitError(f"cannot write {path}: {err.strerror}") from err
 
 
 def text(args: Sequence[str], **kwargs) -> str:

@@ -31,6 +31,7 @@ def create(forge: Forge, work: Path, target: Pinned) -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     git.run(["init", "--quiet", str(work)], env=STABLE_ENV)
+    git.pin_attributes(work / ".git")
     alternates = work / ".git" / "objects" / "info" / "alternates"
     alternates.write_text(f"{(target.git_dir / 'objects').resolve()}\n")
     resolutions = forge.cache / "rerere" / target.project

@@ -110,6 +110,7 @@ def apply_series(
                 "; ".join(f"{r.patch.name} does not apply: {r.detail}" for r in conflicts)
             )
         env = {**env, "GIT_WORK_TREE": str(tree)}
+        git.pin_attributes(git_dir)  # checkout-index writes the commit's bytes, nothing else
         if reuse is None or not _write_from(reuse, git_dir, env, tree):
             git.run(["checkout-index", "--all", "--force"], git_dir=git_dir, env=env)
         return results

@@ -33,7 +33,9 @@ from imageforge.upstream.versions import write_pkg_info
 RECORD = "export.json"
 # Bumped whenever an export's content changes shape (e.g. SOURCES.txt was
 # added): older exports are then made again instead of being taken as current.
-EXPORT_FORMAT = 3
+# 4: files are written byte-exact whatever the user's git config (a tree made
+# under core.autocrlf=true was CRLF and must not be trusted).
+EXPORT_FORMAT = 4
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,7 @@ class Mirror:
             if self.blobless:
                 args.append("--filter=blob:none")
             try:
-                git.run([*args, self.url, str(partial)])
+                git.run([*args, "--", self.url, str(partial)])  # a URL is never an option
             except git.GitError as err:
                 raise RefError(f"cannot clone {self.url}: {git.last_words(err.stderr)}") from err
             git.run(["config", "--unset-all", "remote.origin.fetch"], git_dir=partial, check=False)

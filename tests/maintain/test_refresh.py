@@ -90,12 +90,12 @@ def test_a_second_refresh_changes_nothing(project, tmp_path):
     assert f"ref {sha} -> {sha}; 2 unchanged (unchanged)" in said
 
 
-def test_user_git_config_does_not_change_the_output(project, tmp_path, _isolated_git_config):
+def test_user_git_config_does_not_change_the_output(project, tmp_path, git_config):
     repo, path, folder, _names = project
     release_upstream(repo, "1.0.3", edit(DATA, **{"8": "line eight"}))
     run(path, tmp_path, "1.0.3")
     files = snapshot(folder)
-    _isolated_git_config.write_text(
+    git_config.write_text(
         "[diff]\n\tnoprefix = true\n\talgorithm = patience\n[core]\n\tabbrev = 20\n"
         "[format]\n\tsignature = custom\n\tnumbered = true\n"
     )

@@ -52,7 +52,7 @@ def test_export_has_the_tree_no_git_and_the_version(upstream, tmp_path):
         "patched_files": [],
         "tree_stamp": exporting.tree_stamp(export.tree),
         "tree_digest": exporting.tree_digest(export.tree),
-        "format": 3,
+        "format": 4,
     }
 
 
@@ -239,3 +239,33 @@ def test_the_installed_package_reports_the_exported_version(upstream, tmp_path):
     assert (site / "demo" / "templates" / "banner.txt").read_text() == "welcome\n", (
         "package data installed"
     )
+
+
+def test_the_users_git_config_does_not_change_the_exported_bytes(upstream, tmp_path, git_config):
+    """core.autocrlf=true, a smudge filter named by .gitattributes: the tree keeps the commit's bytes."""
+    repo = upstream()
+    repo.commit(
+        {".gitattributes": "*.txt filter=shout text eol=crlf\n", "notes.txt": "one\ntwo\n"},
+        "attributes that a user's config would act on",
+    )
+    repo.tag("1.0.9")
+    git_config.write_text(
+        "[core]\n\tautocrlf = true\n\teol = crlf\n"
+        '[filter "shout"]\n\tsmudge = tr a-z A-Z\n\tclean = cat\n'
+    )
+    export = export_at(repo, "1.0.9", tmp_path)
+    assert (export.tree / "notes.txt").read_bytes() == b"one\ntwo\n"
+    assert (export.tree / "setup.cfg").read_bytes().count(b"\r") == 0
+
+
+def test_an_export_made_under_an_older_format_is_made_again(upstream, tmp_path):
+    repo = upstream()
+    export = export_at(repo, "1.0.1", tmp_path)
+    record = export.tree.parent / "export.json"
+    data = json.loads(record.read_text())
+    data["format"] = 3  # before trees were byte-exact whatever the git config
+    record.write_text(json.dumps(data))
+    said = []
+    export_at(repo, "1.0.1", tmp_path, log=said.append)
+    assert json.loads(record.read_text())["format"] == exporting.EXPORT_FORMAT
+    assert not any("up to date" in line for line in said), said

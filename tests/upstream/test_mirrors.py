@@ -120,7 +120,7 @@ def test_unreachable_remote(tmp_path):
     assert not [p for p in mirror.path.parent.iterdir() if p.name.startswith(".")], "no leftovers"
 
 
-def test_insteadof_redirects_to_a_local_mirror(repo, tmp_path, _isolated_git_config):
+def test_insteadof_redirects_to_a_local_mirror(repo, tmp_path, git_config):
     # The manifest names the public URL; git's own config points it at a local copy.
     git.run(
         [
@@ -164,3 +164,11 @@ def test_a_clone_killed_outright_leaves_nothing_after_the_next_run(repo, tmp_pat
     mirror.ensure()
     assert not killed.exists()
     assert (mirror.path / "HEAD").is_file()
+
+
+def test_a_url_that_looks_like_an_option_is_never_one(tmp_path):
+    marker = tmp_path / "ran"
+    mirror = mirror_for(f"--upload-pack=touch {marker}", tmp_path / "cache")
+    with pytest.raises(RefError, match=r"^cannot clone --upload-pack=touch .*: "):
+        mirror.resolve("1.0.0")
+    assert not marker.exists()
