@@ -389,6 +389,22 @@ def patches_refresh(
     """Replay a series onto a new ref (3-way), drop what landed, rewrite changed patches."""
     from imageforge.maintain import refresh
 
+    # One action per call: with two, one used to win silently (--onto X --skip dropped a patch).
+    actions = [
+        flag
+        for flag, given in (
+            ("--onto", onto is not None),
+            ("--continue", continue_),
+            ("--skip", skip),
+            ("--abort", abort),
+        )
+        if given
+    ]
+    if len(actions) > 1:
+        raise Exit(f"error: {' and '.join(actions)} exclude each other: give one", code=1)
+    options = [f for f, given in (("--dry-run", dry_run), ("--normalize", normalize)) if given]
+    if options and onto is None:
+        raise Exit(f"error: {', '.join(options)} goes with --onto REF only", code=1)
     forge = _forge()
     if abort:
         refresh.abort_refresh(forge, service, release)

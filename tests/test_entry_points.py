@@ -32,3 +32,24 @@ def test_a_reader_that_leaves_early_is_no_error(command):
     stderr = proc.stderr.decode()
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr and "Broken pipe" not in stderr, stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--abort", "--skip"], "error: --skip and --abort exclude each other: give one"),
+        (["--onto", "1.0.3", "--skip"], "error: --onto and --skip exclude each other: give one"),
+        (["--continue", "--skip"], "error: --continue and --skip exclude each other: give one"),
+        (["--continue", "--dry-run"], "error: --dry-run goes with --onto REF only"),
+    ],
+)
+def test_contradictory_refresh_flags_are_refused(flags, said):
+    proc = subprocess.run(
+        ["inv", "-r", str(ROOT), "patches.refresh", "-s", "keystone", "-r", "2025.2", *flags],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        timeout=60,
+    )
+    assert (proc.returncode, proc.stderr.strip()) == (1, said)

@@ -18,6 +18,7 @@ from imageforge.errors import ForgeError
 from imageforge.host import git
 from imageforge.host.files import under
 from imageforge.maintain import worktree
+from imageforge.maintain.pairlock import pair_lock, require_not_waiting, work_tree
 from imageforge.maintain.write import Entry, SeriesChanges, commits, stable_text, write_series
 from imageforge.patches.patchfile import read_patch
 from imageforge.patches.series import load_series
@@ -26,13 +27,31 @@ from imageforge.upstream.projects import pinned
 STATE_FILE = "forge-edit.json"
 
 
+# What a stopped git operation leaves in .git: exporting then would drop the
+# commits it has set aside (a rebase -i stopped at "edit" hides the rest).
+_IN_PROGRESS = {
+    "rebase-merge": "a rebase (git rebase --continue or --abort)",
+    "rebase-apply": "a rebase or am (git rebase --continue / git am --continue, or --abort)",
+    "CHERRY_PICK_HEAD": "a cherry-pick (git cherry-pick --continue or --abort)",
+    "REVERT_HEAD": "a revert (git revert --continue or --abort)",
+    "MERGE_HEAD": "a merge (git merge --continue or --abort)",
+    "BISECT_LOG": "a bisect (git bisect reset)",
+}
+
+
 def edit_dir(build_dir: Path, project: str, release: str) -> Path:
-    return under(build_dir / "work", f"edit-{project}-{release}")
+    return work_tree(build_dir, "edit", project, release)
 
 
 def edit(forge: Forge, project: str, release: str) -> Path:
     """Create the work tree with the series as commits; return its path."""
     forge.manifest.require_projects((release,), (project,))
+    with pair_lock(forge.build_dir, project, release, "an edit"):
+        require_not_waiting(forge.build_dir, "refresh", project, release)
+        return _edit(forge, project, release)
+
+
+def _edit(forge: Forge, project: str, release: str) -> Path:
     work = edit_dir(forge.build_dir, project, release)
     if (work / ".git" / STATE_FILE).is_file():
         raise ForgeError(
@@ -66,11 +85,31 @@ def export(
 ) -> SeriesChanges:
     """Write the edit branch back to patches/<project>/<release>/."""
     forge.manifest.require_projects((release,), (project,))
+    with pair_lock(forge.build_dir, project, release, "an export"):
+        return _export(forge, project, release, dry_run=dry_run, normalize=normalize)
+
+
+def _export(
+    forge: Forge, project: str, release: str, *, dry_run: bool, normalize: bool
+) -> SeriesChanges:
     work = edit_dir(forge.build_dir, project, release)
     state_file = work / ".git" / STATE_FILE
     if not state_file.is_file():
         raise ForgeError(f"no edit of {project} ({release}) in {work}: run inv patches.edit first")
     state = json.loads(state_file.read_text())
+    for marker, operation in _IN_PROGRESS.items():
+        if (work / ".git" / marker).exists():
+            raise ForgeError(
+                f"{work} is in the middle of {operation.split(' (')[0]}: finish it "
+                f"({operation.split(' (', 1)[1]} before exporting; nothing was written"
+            )
+    based = git.run(["merge-base", "--is-ancestor", state["base"], "HEAD"], cwd=work, check=False)
+    if based.returncode != 0:
+        raise ForgeError(
+            f"the edit branch in {work} no longer starts from {state['base'][:12]} "
+            f"(the pinned ref of {project} in {release}): rebase it back onto it "
+            f"(git rebase --onto {state['base'][:12]} ...), or delete {work} and edit anew"
+        )
     if git.text(["status", "--porcelain", "--untracked-files=no"], cwd=work):
         raise ForgeError(f"{work} has uncommitted changes: commit them (or stash) before exporting")
     originals: dict[str, str] = state["originals"]

@@ -25,6 +25,7 @@ state file goes last, so --continue and --abort always tell the truth.
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -36,6 +37,7 @@ from imageforge.errors import ForgeError
 from imageforge.host import git
 from imageforge.host.files import under
 from imageforge.maintain import worktree
+from imageforge.maintain.pairlock import pair_lock, require_not_waiting, work_tree
 from imageforge.maintain.write import (
     STABLE_ENV,
     Entry,
@@ -92,10 +94,16 @@ class RefreshState:
     dry_run: bool = False
     normalize: bool = False
     writing: bool = False  # the write-back has started
+    # The replay was picking on its own (not stopped for the maintainer): a
+    # --continue after a crash there resumes it from head_before.
+    picking: bool = False
+    # Every file of the series folder and its digest when the refresh started:
+    # a series changed meanwhile (an edit exported) is named, never overwritten.
+    series_files: dict[str, str] = field(default_factory=dict)
 
 
 def work_dir(build_dir: Path, project: str, release: str) -> Path:
-    return under(build_dir / "work", f"refresh-{project}-{release}")
+    return work_tree(build_dir, "refresh", project, release)
 
 
 def refresh(
@@ -109,6 +117,20 @@ def refresh(
 ) -> SeriesChanges:
     """Start a refresh of ``project``'s series in ``release`` onto ``onto``."""
     forge.manifest.require_projects((release,), (project,))
+    with pair_lock(forge.build_dir, project, release, "a refresh"):
+        require_not_waiting(forge.build_dir, "edit", project, release)
+        return _start(forge, project, release, onto, dry_run=dry_run, normalize=normalize)
+
+
+def _start(
+    forge: Forge,
+    project: str,
+    release: str,
+    onto: str,
+    *,
+    dry_run: bool = False,
+    normalize: bool = False,
+) -> SeriesChanges:
     work = work_dir(forge.build_dir, project, release)
     if (work / ".git" / STATE_FILE).is_file():
         raise ForgeError(
@@ -132,9 +154,13 @@ def refresh(
     # The new base's blobs for the checkout, the old base's for 3-way merges.
     target.prefetch()
     current.prefetch()
-    worktree.create(forge, work, current)
-    imported = worktree.import_series(work, current.commit, series.patches, current.ref)
-    _git(work, "checkout", "--quiet", "-b", "forge-refresh", target.commit)
+    try:
+        worktree.create(forge, work, current)
+        imported = worktree.import_series(work, current.commit, series.patches, current.ref)
+        _git(work, "checkout", "--quiet", "-b", "forge-refresh", target.commit)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)  # a refused start leaves nothing behind
+        raise
     state = RefreshState(
         project=project,
         release=release,
@@ -148,6 +174,7 @@ def refresh(
         commits=imported,
         dry_run=dry_run,
         normalize=normalize,
+        series_files=_series_files(folder),
     )
     forge.log(f"refreshing {project} ({release}): {current.ref} -> {onto} ({target.commit[:12]})")
     if not dry_run:
@@ -160,11 +187,25 @@ def refresh(
 
 def continue_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
     """Carry on after the maintainer resolved a conflict (whatever they did in the work tree)."""
+    with pair_lock(forge.build_dir, project, release, "a refresh --continue"):
+        return _continue(forge, project, release)
+
+
+def _continue(forge: Forge, project: str, release: str) -> SeriesChanges:
     work = work_dir(forge.build_dir, project, release)
-    state = _load_state(work, project, release)
+    state = _load_state(forge, work, project, release)
     if state.writing:
         return _finish(forge, work, state)  # an interrupted write-back: do it again
+    _require_series_unchanged(state, work)
     name = state.patches[state.position]
+    if state.picking:
+        # Killed while replaying on its own: every hand resolution is below
+        # head_before, so going back there loses none of them.
+        if (work / ".git" / "CHERRY_PICK_HEAD").is_file():
+            _git(work, "cherry-pick", "--abort")
+        _git(work, "reset", "--quiet", "--hard", state.head_before)
+        forge.log(f"resuming the replay interrupted at {name}")
+        return _replay(forge, work, state)
     head = _head(work)
     if (work / ".git" / "CHERRY_PICK_HEAD").is_file():
         _require_resolved(work, name)
@@ -189,10 +230,12 @@ def continue_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
         else:
             _record(state, Fate.RESOLVED)
     else:
+        # No destructive advice: the commits above head_before may hold resolutions.
         raise RefreshStopped(
             f"{name}: the work tree {work} moved in a way the refresh cannot follow "
-            f"(HEAD is {head[:12]}; expected {state.head_before[:12]} or one commit on it): "
-            f"`git reset --hard {state.head_before[:12]}` there and --continue, or --abort"
+            f"(HEAD is {head[:12]}; expected {state.head_before[:12]} or one commit on it "
+            "holding this patch's resolution): squash your commits into one there "
+            "(git reset --soft " + state.head_before[:12] + " && git commit), then --continue"
         )
     state.position += 1
     return _replay(forge, work, state)
@@ -200,10 +243,16 @@ def continue_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
 
 def skip_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
     """Drop the patch the refresh stopped on, and carry on with the next."""
+    with pair_lock(forge.build_dir, project, release, "a refresh --skip"):
+        return _skip(forge, project, release)
+
+
+def _skip(forge: Forge, project: str, release: str) -> SeriesChanges:
     work = work_dir(forge.build_dir, project, release)
-    state = _load_state(work, project, release)
+    state = _load_state(forge, work, project, release)
     if state.writing:
         raise ForgeError(f"the refresh of {project} ({release}) is writing back: run --continue")
+    _require_series_unchanged(state, work)
     if (work / ".git" / "CHERRY_PICK_HEAD").is_file():
         _git(work, "cherry-pick", "--abort")
     _git(work, "reset", "--quiet", "--hard", state.head_before)
@@ -214,8 +263,13 @@ def skip_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
 
 def abort_refresh(forge: Forge, project: str, release: str) -> None:
     """Drop a refresh under way (resolutions made so far are remembered)."""
+    with pair_lock(forge.build_dir, project, release, "a refresh --abort"):
+        _abort(forge, project, release)
+
+
+def _abort(forge: Forge, project: str, release: str) -> None:
     work = work_dir(forge.build_dir, project, release)
-    state = _load_state(work, project, release)
+    state = _load_state(forge, work, project, release)
     if state.writing:
         raise ForgeError(
             f"the refresh of {project} ({release}) was interrupted while writing patches/ "
@@ -234,15 +288,20 @@ def _replay(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
         name = state.patches[state.position]
         patch = folder / name
         state.head_before = _head(work)
+        if not state.dry_run:
+            state.picking = True
+            _save(work, state)  # a crash from here on is resumed by --continue
         landing = None
         if not state.commits[state.position]:
             _record(state, Fate.LANDED, f"already upstream in {state.old_ref} (reverse-applies)")
-        elif worktree.reverse_applies(work, patch):
-            _record(state, Fate.LANDED, f"already upstream in {state.onto} (reverse-applies)")
+        # The strongest evidence first: the upstream commit (Change-Id, cherry-picked
+        # from, patch-id) names what landed; reverse-applying only says that it did.
         elif landing := find_landing(
             source, state.onto_commit, read_patch(patch), since=state.old_commit
         ):
             _record(state, Fate.LANDED, landing.describe())
+        elif worktree.reverse_applies(work, patch):
+            _record(state, Fate.LANDED, f"already upstream in {state.onto} (reverse-applies)")
         else:
             lead = find_same_bug(
                 source, state.onto_commit, read_patch(patch), since=state.old_commit
@@ -283,6 +342,8 @@ def _pick(work: Path, state: RefreshState, name: str, patch: Path, lead: str = "
 
 def _finish(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
     folder = Path(state.folder)
+    if not state.dry_run and not state.writing:
+        _require_ref_unmoved(forge, state)  # checked before anything is written
     kept = [(name, detail, Fate(fate)) for name, fate, detail in state.fates if Fate(fate).kept]
     picked = commits(work, state.onto_commit)
     if len(picked) != len(kept):
@@ -310,6 +371,12 @@ def _finish(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
         set_ref(forge.manifest, state.release, state.project, state.old_ref, state.onto)
     forge.log(_report(state, changes))
     shutil.rmtree(work)  # the state goes last: until here --continue redoes the write-back
+    conflicts = [name for name, fate, _ in state.fates if fate == Fate.CONFLICTS.value]
+    if conflicts:  # only a dry run gets here with conflicts: it must not pass
+        raise RefreshStopped(
+            f"dry run: {', '.join(conflicts)} conflict{'s' if len(conflicts) == 1 else ''} "
+            f"on {state.onto}; a refresh would stop there for a resolution"
+        )
     return changes
 
 
@@ -338,7 +405,7 @@ def _report(state: RefreshState, changes: SeriesChanges) -> str:
     lines = [head]
     for name, fate, detail in state.fates:
         lines.append(f"  {fate:<36} {name}" + (f": {detail}" if detail else ""))
-    if changes.removed_folder:
+    if changes.removed_folder and not left_out:
         removed = "would be removed" if state.dry_run else "is removed"
         lines.append(f"  every patch is gone: {state.folder} {removed}")
     return "\n".join(lines)
@@ -346,6 +413,7 @@ def _report(state: RefreshState, changes: SeriesChanges) -> str:
 
 def _stop(work: Path, state: RefreshState, name: str, lead: str = "") -> None:
     files = ", ".join(_unresolved(work)) or "the tree"
+    state.picking = False  # stopped for the maintainer: --continue reads the work tree
     _save(work, state)
     task = f"inv patches.refresh -s {state.project} -r {state.release}"
     lead = f" ({lead})" if lead else ""
@@ -433,7 +501,7 @@ def _save(work: Path, state: RefreshState) -> None:
     (work / ".git" / STATE_FILE).write_text(json.dumps(asdict(state), indent=2))
 
 
-def _load_state(work: Path, project: str, release: str) -> RefreshState:
+def _load_state(forge: Forge, work: Path, project: str, release: str) -> RefreshState:
     state_file = work / ".git" / STATE_FILE
     if not state_file.is_file():
         raise ForgeError(f"no refresh of {project} ({release}) is under way (nothing in {work})")
@@ -443,12 +511,66 @@ def _load_state(work: Path, project: str, release: str) -> RefreshState:
             Fate(fate)  # a hand-edited fate is refused here, not later
         if not 0 <= state.position <= len(state.patches) == len(state.commits):
             raise ValueError(f"position {state.position} outside the series")
+        # Every path in the state is the pair's own: a hand-edited folder
+        # would have the write-back land outside the project.
+        if (state.project, state.release) != (project, release):
+            raise ValueError(f"it is the state of {state.project} ({state.release})")
+        expected = under(forge.root / "patches", project, release)
+        if Path(state.folder) != expected:
+            raise ValueError(f"folder {state.folder!r} is not {expected}")
+        for name in state.patches:
+            under(expected, name)
         return state
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, ForgeError) as err:
         raise ForgeError(
             f"{state_file} is not a refresh state this forge can read ({err}): --abort "
             f"does not need it; delete {work} to start over"
         ) from err
+
+
+def _series_files(folder: Path) -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.iterdir())
+        if path.is_file()
+    }
+
+
+def _require_series_unchanged(state: RefreshState, work: Path) -> None:
+    """The series must be as the refresh found it: a change made meanwhile is never overwritten."""
+    if not state.series_files:
+        return  # a state written before the series was recorded
+    folder = Path(state.folder)
+    now = _series_files(folder) if folder.is_dir() else {}
+    changed = sorted(
+        n for n in now.keys() | state.series_files.keys() if now.get(n) != state.series_files.get(n)
+    )
+    if changed:
+        raise RefreshStopped(
+            f"{folder} changed while the refresh was stopped ({', '.join(changed)}): "
+            f"the refresh would overwrite it. Keep your change and --abort, then refresh again"
+        )
+
+
+def _require_ref_unmoved(forge: Forge, state: RefreshState) -> None:
+    """releases.yaml must still name the ref the refresh started from (checked before writing)."""
+    release = forge.manifest.release_or_none(state.release)
+    refs = {}
+    if release is not None:
+        refs = {s.name: s.ref for s in release.services}
+        refs |= {lib.name: lib.ref for lib in release.libraries}
+    if state.project not in refs:
+        raise ForgeError(
+            f"{forge.manifest.path}: {state.project} ({state.release}) is no longer there; "
+            "nothing was written: put it back and --continue, or --abort"
+        )
+    ref = refs[state.project]
+    if ref is not None and ref != state.old_ref:
+        raise ForgeError(
+            f"{forge.manifest.path}: {state.project} ({state.release}) is at {ref} now, but the "
+            f"refresh started from {state.old_ref}; nothing was written: set it back to "
+            f"{state.old_ref} and --continue, or --abort"
+        )
 
 
 def _git(work: Path, *args: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from imageforge.errors import ForgeError
@@ -79,4 +81,37 @@ def test_export_refuses_uncommitted_work(project, tmp_path):
     work = start(path, tmp_path)
     (work / "demo" / "data.txt").write_text("dirty\n")
     with pytest.raises(ForgeError, match="uncommitted changes"):
+        out(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("start_operation", "named"),
+    [
+        (["rebase", "-i", "HEAD~2"], "a rebase"),
+        (["cherry-pick", "HEAD~1"], "a cherry-pick"),
+    ],
+)
+def test_export_refuses_while_a_git_operation_is_stopped(project, tmp_path, start_operation, named):
+    """A rebase -i stopped at "edit" hides the later commits: exporting would drop them."""
+    _, path, folder, _ = project
+    work = start(path, tmp_path)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    env = {"GIT_SEQUENCE_EDITOR": "sed -i 's/^pick/edit/'", "GIT_EDITOR": "true"}
+    import os
+
+    subprocess.run(
+        ["git", *start_operation], cwd=work, env={**os.environ, **env}, capture_output=True
+    )
+    with pytest.raises(
+        ForgeError, match=rf"is in the middle of {named}: finish it .*nothing was written"
+    ):
+        out(tmp_path)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_export_of_a_branch_reset_onto_another_ref_is_refused(project, tmp_path):
+    repo, path, folder, _ = project
+    work = start(path, tmp_path)
+    git(work, "reset", "--quiet", "--hard", repo.head("1.0.1"))
+    with pytest.raises(ForgeError, match=r"no longer starts from .* rebase it back"):
         out(tmp_path)

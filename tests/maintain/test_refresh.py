@@ -107,11 +107,12 @@ def test_a_patch_that_landed_upstream_is_dropped(project, tmp_path):
     repo, path, folder, names = project
     release_upstream(repo, "1.0.3", edit(DATA, **{"10": "line ten"}))
     changes, said = run(path, tmp_path, "1.0.3")
-    reason = "landed upstream: already upstream in 1.0.3 (reverse-applies)"
-    assert changes.dropped == [(names[0], reason)]
+    # The strongest evidence: the upstream commit (here its patch-id), not "reverse-applies".
+    landed = f'landed upstream as {repo.head("1.0.3")[:12]} "Upstream change for 1.0.3" (patch-id)'
+    assert changes.dropped == [(names[0], f"landed upstream: {landed}")]
     assert not (folder / names[0]).exists()
     assert (folder / "series").read_text() == f"# our fixes\n{names[1]}\n", "comment kept"
-    assert f"landed upstream                      {names[0]}: already upstream in 1.0.3" in said
+    assert f"landed upstream                      {names[0]}: {landed}" in said
     # The surviving patch keeps its name and number and now applies on its own.
     assert "+line thirty" in (folder / names[1]).read_text()
 

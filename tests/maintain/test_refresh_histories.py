@@ -35,6 +35,14 @@ def run(path, tmp_path, onto="1.0.3", **kwargs):
     return changes, "\n".join(logged)
 
 
+def dry_run_that_conflicts(path, tmp_path, name, onto="1.0.3") -> str:
+    """A dry run whose ``name`` conflicts: it reports every patch, then fails naming ``name``."""
+    logged: list[str] = []
+    with pytest.raises(RefreshStopped, match=rf"^dry run: {re.escape(name)} conflicts on {onto};"):
+        refresh(forge(path, tmp_path, logged), "demo", "2025.2", onto, dry_run=True)
+    return "\n".join(logged)
+
+
 def series_of(repo, folder, commits):
     """Replace the series with ``commits`` [(data.txt content, message)] made on 1.0.2."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -135,7 +143,7 @@ def test_upstreams_own_fix_of_the_same_bug_is_named_beside_the_conflict(project,
     )
     fix = repo.head("1.0.3~1")
     lead = f'upstream {fix[:12]} "Fix line ten" refers to the same bug (#2107925)'
-    _, said = run(path, tmp_path, dry_run=True)
+    said = dry_run_that_conflicts(path, tmp_path, name)
     assert f"{name}: demo/data.txt: hunk #1 (@@ -7 @@) does not apply" in said
     assert f"{lead}: the patch may be fixed there" in said
     # Not evidence enough to drop it: the refresh stops, and names the lead.
@@ -225,13 +233,13 @@ def test_a_dry_run_goes_past_a_conflict_and_reports_every_patch(project, tmp_pat
     repo, path, folder, names = project
     upstream(repo, (edit(DATA, **{"10": "line TEN upstream", "8": "line eight"}), "Upstream"))
     files = {p.name: p.read_bytes() for p in folder.iterdir()}
-    changes, said = run(path, tmp_path, dry_run=True)
+    # A conflict fails the dry run (exit 1), as patches.check does, after the whole report.
+    said = dry_run_that_conflicts(path, tmp_path, names[0])
     lines = said.splitlines()
     assert f"{names[0]}: demo/data.txt: hunk #1 (@@ -7 @@) does not apply" in said
     assert any(line.split()[0] == "conflicts" and names[0] in line for line in lines)
     assert any(line.split()[0] == "unchanged" and names[1] in line for line in lines)
     assert lines[1].endswith("1 unchanged, 1 conflict (dry run, nothing written)")
-    assert changes.unchanged == [names[1]]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
     assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
 
@@ -318,3 +326,129 @@ def test_a_hand_edited_state_file_is_one_line_not_a_traceback(project, tmp_path)
     state.write_text(state.read_text().replace('"position": 1', '"position": 7'))
     with pytest.raises(ForgeError, match=r"is not a refresh state this forge can read"):
         continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+
+
+# -- hardening: a refresh never loses a patch, and refuses before writing ----------
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_dry_run_whose_only_patch_conflicts_fails_and_predicts_no_removal(project, tmp_path):
+    repo, path, folder, _ = project
+    [name] = series_of(repo, folder, [(TEN, "Name line ten")])
+    upstream(repo, (edit(DATA, **{"10": "line TEN upstream"}), "Upstream"))
+    said = dry_run_that_conflicts(path, tmp_path, name)
+    assert "would be removed" not in said and "every patch is gone" not in said
+
+
+def test_a_crash_during_the_replay_after_continue_keeps_the_resolution(
+    project, tmp_path, monkeypatch
+):
+    """kill -9 while --continue replays the next patch: --continue resumes, nothing is lost."""
+    from imageforge.maintain import refresh as refreshing
+
+    repo, path, folder, names = project
+    upstream(repo, (edit(DATA, **{"10": "line TEN upstream", "8": "line eight"}), "Upstream"))
+    with pytest.raises(RefreshStopped, match=f"^{names[0]} conflicts"):
+        run(path, tmp_path)
+    work = work_dir(tmp_path / "build", "demo", "2025.2")
+    resolved = edit(DATA, **{"8": "line eight", "10": "line ten, merged by hand"})
+    (work / "demo" / "data.txt").write_text(resolved)
+    git(work, "add", "demo/data.txt")
+
+    real_pick = refreshing._pick
+
+    def killed(*args, **kwargs):
+        real_pick(*args, **kwargs)  # the next patch is picked, then the process dies
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(refreshing, "_pick", killed)
+    with pytest.raises(SystemExit):
+        continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+    monkeypatch.setattr(refreshing, "_pick", real_pick)
+    logged: list[str] = []
+    changes = continue_refresh(forge(path, tmp_path, logged), "demo", "2025.2")
+    assert f"resuming the replay interrupted at {names[1]}" in logged
+    assert changes.dropped == []
+    assert "+line ten, merged by hand" in (folder / names[0]).read_text()
+    assert (folder / "series").read_text() == f"# our fixes\n{names[0]}\n{names[1]}\n"
+
+
+def test_continue_refuses_a_series_changed_while_stopped(project, tmp_path):
+    _, path, folder, names = project
+    work = stopped(project, tmp_path)
+    (folder / names[0]).write_bytes((folder / names[0]).read_bytes() + b"\n")
+    before = snapshot(folder)
+    for step in (continue_refresh, skip_refresh):
+        with pytest.raises(
+            RefreshStopped, match=rf"changed while the refresh was stopped \({names[0]}\)"
+        ):
+            step(forge(path, tmp_path), "demo", "2025.2")
+    assert snapshot(folder) == before and work.is_dir()
+
+
+def test_a_hand_edited_folder_in_the_state_is_refused(project, tmp_path):
+    _, path, folder, _ = project
+    work = stopped(project, tmp_path)
+    state_file = work / ".git" / "forge-refresh.json"
+    state = state_file.read_text()
+    state_file.write_text(state.replace(str(folder), str(tmp_path / "elsewhere")))
+    manifest_text = path.read_text()
+    with pytest.raises(ForgeError, match=r"forge-refresh.json is not a refresh state .*elsewhere"):
+        continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+    assert not (tmp_path / "elsewhere").exists()
+    assert path.read_text() == manifest_text
+
+
+def test_a_ref_moved_by_hand_while_stopped_is_refused_before_writing(project, tmp_path):
+    _, path, folder, names = project
+    work = stopped(project, tmp_path)
+    (work / "demo" / "data.txt").write_text(
+        edit(DATA, **{"10": "line ten", "30": "line thirty (merged)"})
+    )
+    git(work, "add", "demo/data.txt")
+    path.write_text(path.read_text().replace("demo: {ref: 1.0.2}", "demo: {ref: 1.0.1}"))
+    before = snapshot(folder)
+    with pytest.raises(
+        ForgeError,
+        match=r"is at 1.0.1 now, but the refresh started from 1.0.2; nothing was written",
+    ):
+        continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+    assert snapshot(folder) == before
+    # Put back, the refresh finishes.
+    path.write_text(path.read_text().replace("demo: {ref: 1.0.1}", "demo: {ref: 1.0.2}"))
+    changes = continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+    assert changes.updated == [names[1]]
+
+
+def test_a_refused_start_leaves_no_work_tree(project, tmp_path):
+    repo, path, folder, names = project
+    # The series does not apply at its own ref any more (someone edited a patch by hand).
+    text = (folder / names[0]).read_text().replace("-line 10\n", "-line 10 changed\n")
+    (folder / names[0]).write_text(text)
+    upstream(repo, (edit(DATA, **{"40": "forty"}), "Upstream"))
+    with pytest.raises(ForgeError):
+        run(path, tmp_path)
+    assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
+    with pytest.raises(ForgeError, match="no refresh of demo"):
+        abort_refresh(forge(path, tmp_path), "demo", "2025.2")
+
+
+def test_a_refresh_and_an_edit_of_one_series_never_overlap(project, tmp_path):
+    _, path, folder, _ = project
+    start_edit(forge(path, tmp_path), "demo", "2025.2")
+    with pytest.raises(
+        ForgeError, match=r"^an edit of demo \(2025.2\) is under way in .*: write it back"
+    ):
+        run(path, tmp_path)
+    export(forge(path, tmp_path), "demo", "2025.2")
+    import shutil
+
+    shutil.rmtree(tmp_path / "build" / "work" / "edit-demo-2025.2")
+    stopped(project, tmp_path)
+    with pytest.raises(
+        ForgeError, match=r"^a refresh of demo \(2025.2\) is under way in .*: finish it"
+    ):
+        start_edit(forge(path, tmp_path), "demo", "2025.2")
