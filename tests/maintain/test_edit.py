@@ -110,7 +110,7 @@ def test_export_refuses_while_a_git_operation_is_stopped(project, tmp_path, star
 
 
 def test_export_of_a_branch_reset_onto_another_ref_is_refused(project, tmp_path):
-    repo, path, folder, _ = project
+    repo, path, _folder, _ = project
     work = start(path, tmp_path)
     git(work, "reset", "--quiet", "--hard", repo.head("1.0.1"))
     with pytest.raises(ForgeError, match=r"no longer starts from .* rebase it back"):

@@ -437,7 +437,7 @@ def test_a_refused_start_leaves_no_work_tree(project, tmp_path):
 
 
 def test_a_refresh_and_an_edit_of_one_series_never_overlap(project, tmp_path):
-    _, path, folder, _ = project
+    _, path, _folder, _ = project
     start_edit(forge(path, tmp_path), "demo", "2025.2")
     with pytest.raises(
         ForgeError, match=r"^an edit of demo \(2025.2\) is under way in .*: write it back"
