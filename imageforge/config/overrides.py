@@ -95,11 +95,20 @@ def parse_overrides(path: Path) -> list[Override]:
     if not path.is_file():
         return []
     groups: dict[str, Override] = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
+    # Comments are the maintainer's own (a latin-1 editor's é among them);
+    # only the part that is read must be UTF-8.
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape")
+    for number, read in enumerate(text.splitlines(), start=1):
+        line = read.split("#", 1)[0].strip()
+        # As messages show it (a lone surrogate cannot be printed).
+        raw = read.encode(errors="surrogateescape").decode(errors="replace")
         if not line:
             continue
         where = f"{path}:{number}"
+        if any("\udc80" <= char <= "\udcff" for char in line):
+            raise ConstraintsError(
+                f"{where}: not UTF-8 text: {line.encode(errors='surrogateescape')!r}"
+            )
         if line.startswith("-"):
             name = line[1:].strip()
             if not _PLAIN_NAME.fullmatch(name):

@@ -141,7 +141,7 @@ def _write_from(earlier: Path, git_dir: Path, env: dict[str, str], tree: Path) -
                 ["checkout-index", "--force", "-z", "--stdin"],
                 git_dir=git_dir,
                 env=env,
-                input=b"".join(p.encode() + b"\0" for p in differ),
+                input=b"".join(os.fsencode(p) + b"\0" for p in differ),
             )
     except (OSError, git.GitError):
         shutil.rmtree(tree, ignore_errors=True)
@@ -151,7 +151,8 @@ def _write_from(earlier: Path, git_dir: Path, env: dict[str, str], tree: Path) -
 
 
 def _paths(listing: subprocess.CompletedProcess[bytes]) -> list[str]:
-    return [p.decode() for p in listing.stdout.split(b"\0") if p]
+    # File names are bytes (a latin-1 é is one byte): fsdecode keeps them exactly.
+    return [os.fsdecode(p) for p in listing.stdout.split(b"\0") if p]
 
 
 def _remove_empty_folders(tree: Path) -> None:

@@ -183,7 +183,11 @@ def tree_stamp(tree: Path) -> str:
     digest = hashlib.sha256()
     for path in _files(tree):
         info = path.lstat()
-        digest.update(f"{path.relative_to(tree)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+        digest.update(
+            f"{path.relative_to(tree)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode(
+                errors="surrogateescape"
+            )
+        )
     return digest.hexdigest()
 
 
@@ -197,8 +201,10 @@ def tree_digest(tree: Path, skip: frozenset[str] = frozenset()) -> str:
         if str(path.relative_to(tree)) in skip:
             continue
         info = path.lstat()
-        content = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
-        digest.update(f"{path.relative_to(tree)}\0{info.st_mode & 0o111:o}\0".encode())
+        content = os.fsencode(os.readlink(path)) if path.is_symlink() else path.read_bytes()
+        digest.update(
+            f"{path.relative_to(tree)}\0{info.st_mode & 0o111:o}\0".encode(errors="surrogateescape")
+        )
         digest.update(hashlib.sha256(content).digest())
     return digest.hexdigest()
 

@@ -105,7 +105,7 @@ def write_sources_list(tree: Path, name: str) -> Path:
     files.sort()
     egg_info.mkdir(exist_ok=True)
     sources = egg_info / "SOURCES.txt"
-    sources.write_text("".join(f"{f}\n" for f in files))
+    sources.write_bytes("".join(f"{f}\n" for f in files).encode(errors="surrogateescape"))
     return sources
 
 

@@ -153,3 +153,22 @@ def test_two_pins_for_the_same_environments_are_refused(tmp_path, text):
     message = str(caught.value)
     assert "2025.2.txt:2:" in message and "2025.2.txt:1:" in message, "both lines named"
     assert "pinned twice for the same environments" in message
+
+
+def test_a_latin1_comment_is_only_a_comment(tmp_path):
+    path = tmp_path / "2025.2.txt"
+    path.write_bytes(b"# r\xe9vis\xe9 par Andr\xe9\nalembic===1.15.0  # caf\xe9\n")
+    from imageforge.config.overrides import parse_overrides
+
+    [override] = parse_overrides(path)
+    assert override.name == "alembic"
+
+
+def test_a_latin1_byte_in_a_pin_is_one_line(tmp_path):
+    path = tmp_path / "2025.2.txt"
+    path.write_bytes(b"# ok\nalemb\xe9c===1.15.0\n")
+    from imageforge.config.overrides import parse_overrides
+
+    with pytest.raises(ConstraintsError) as caught:
+        parse_overrides(path)
+    assert str(caught.value) == f"{path}:2: not UTF-8 text: b'alemb\\xe9c===1.15.0'"

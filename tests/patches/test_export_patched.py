@@ -150,3 +150,22 @@ def test_a_changed_series_writes_only_the_files_that_differ(upstream, tmp_path):
     assert (after.tree / "demo/__init__.py").stat().st_ino == kept["demo/__init__.py"]
     assert (after.tree / "setup.cfg").stat().st_ino != kept["setup.cfg"]
     assert read_export(after.tree.parent) == after
+
+
+def test_a_latin1_file_name_in_a_patch_exports_and_re_exports(upstream, tmp_path):
+    """File names are bytes: a latin-1 é (one byte, not UTF-8) goes through as it is."""
+    repo = upstream()
+    name = os.fsdecode(b"demo/caf\xe9.txt")
+    series = series_of(
+        repo,
+        tmp_path,
+        [({name: "one\n"}, "Add a latin-1 name"), ({GREETING: greeting("hi")}, "Hi")],
+    )
+    first = export(repo, tmp_path, "1.0.1", series)
+    assert (first.tree / name).read_text() == "one\n"
+    # A changed series starts from the earlier tree, listing its files by name.
+    patch = series.patches[1]
+    patch.write_bytes(patch.read_bytes().replace(b'+GREETING = "hi"', b'+GREETING = "hey"'))
+    second = export(repo, tmp_path, "1.0.1", series)
+    assert (second.tree / name).read_text() == "one\n"
+    assert (second.tree / GREETING).read_text() == greeting("hey")
