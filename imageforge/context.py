@@ -75,12 +75,17 @@ def from_environment(
 ) -> Forge:
     """Read every FORGE_* setting (and the CA variables) once; validate the flags."""
     manifest = load_manifest(environ.get("FORGE_MANIFEST") or default_manifest)
+    cache = cache_dir(environ)
+    build_dir = (
+        Path(environ["FORGE_BUILD_DIR"])
+        if environ.get("FORGE_BUILD_DIR")
+        else manifest.root / "build"
+    )
+    require_apart(build_dir, manifest.root, cache)
     return Forge(
         manifest=manifest,
-        cache=cache_dir(environ),
-        build_dir=Path(environ["FORGE_BUILD_DIR"])
-        if environ.get("FORGE_BUILD_DIR")
-        else manifest.root / "build",
+        cache=cache,
+        build_dir=build_dir,
         offline=flag(environ, "FORGE_OFFLINE"),
         full_mirrors=flag(environ, "FORGE_FULL_MIRRORS"),
         base_image=environ.get("FORGE_BASE_IMAGE") or None,
@@ -90,6 +95,23 @@ def from_environment(
         signing=signing(environ),
         log=log,
     )
+
+
+# What the maintainer writes: a build folder inside one would fill it with
+# exports and contexts (a series folder would take them for patches).
+_MAINTAINED = ("patches", "images", "constraints")
+
+
+def require_apart(build_dir: Path, root: Path, cache: Path) -> None:
+    """FORGE_BUILD_DIR must not lie inside patches/, images/, constraints/ or the cache."""
+    build = Path(os.path.abspath(build_dir))
+    for name, folder in [*((f"{n}/", root / n) for n in _MAINTAINED), ("the cache", cache)]:
+        folder = Path(os.path.abspath(folder))
+        if build == folder or folder in build.parents:
+            raise ForgeError(
+                f"FORGE_BUILD_DIR={build_dir}: inside {name} ({folder}); "
+                "point it at a folder of its own (the default is build/ beside releases.yaml)"
+            )
 
 
 def signing(environ: Mapping[str, str] = os.environ) -> Signing:

@@ -14,11 +14,15 @@ from imageforge.errors import ForgeError
 def write_atomically(path: Path, data: bytes | str) -> None:
     """Replace ``path`` in one rename: a reader (or a killed run) never sees half of it."""
     partial = path.with_name(f".{path.name}.partial")
-    if isinstance(data, str):
-        partial.write_text(data, encoding="utf-8")
-    else:
-        partial.write_bytes(data)
-    partial.replace(path)
+    try:
+        if isinstance(data, str):
+            partial.write_text(data, encoding="utf-8")
+        else:
+            partial.write_bytes(data)
+        partial.replace(path)
+    except OSError as err:  # a full disk, a read-only folder: the file, and nothing half-written
+        partial.unlink(missing_ok=True)
+        raise ForgeError(f"cannot write {path}: {err.strerror}") from err
 
 
 def under(root: Path, *names: str) -> Path:
