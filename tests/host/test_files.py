@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from imageforge.errors import ForgeError
@@ -29,11 +31,8 @@ def full_disk(tmp_path):
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.decode().strip()}")
     try:
-        with (mount / "filler").open("wb") as filler:
-            try:
-                filler.write(b"x" * 1024 * 1024)
-            except OSError:
-                pass
+        with contextlib.suppress(OSError), (mount / "filler").open("wb") as filler:
+            filler.write(b"x" * 1024 * 1024)  # until the file system is full
         yield mount
     finally:
         subprocess.run(["umount", str(mount)], check=True)
