@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from imageforge.context import Forge
+from imageforge.errors import ForgeError
 from imageforge.host.files import file_lock, under, write_atomically
 from imageforge.image.registry import manifest_of, platform_digests
 
@@ -48,8 +49,27 @@ def record_push(
     path = lock_path(forge, release)
     path.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(path.with_name(f".{path.name}.lock")):
-        current = json.loads(path.read_text()) if path.is_file() else {}
+        current = read_lock(path)
         current[service] = entry
         write_atomically(path, json.dumps(current, indent=2, sort_keys=True) + "\n")
     forge.log(f"{service} ({release}): {manifest['digest']} recorded in {path}")
     return path
+
+
+def read_lock(path: Path) -> dict[str, dict]:
+    """The digest lock's entries; a missing file is empty, a damaged one is one line."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as err:
+        raise ForgeError(
+            f"{path}: not a digest lock ({err}); restore it from version control or delete it "
+            "and push again"
+        ) from err
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ForgeError(
+            f"{path}: not a digest lock (expected an object of service entries); restore it "
+            "from version control or delete it and push again"
+        )
+    return data

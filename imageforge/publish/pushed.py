@@ -9,7 +9,6 @@ the digest lock, when there is one, recorded that same digest.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from imageforge.config.matrix import format_table
@@ -19,7 +18,7 @@ from imageforge.host import cosign, docker
 from imageforge.image import registry
 from imageforge.image.build import planned_image, stale_labels
 from imageforge.image.key import KEY_LABEL
-from imageforge.publish.lock import lock_path
+from imageforge.publish.lock import lock_path, read_lock
 
 CYCLONEDX_PREDICATE = "https://cyclonedx.org/bom"
 
@@ -127,10 +126,7 @@ def _labels(planned, image: str) -> Finding:
 
 
 def _locked_digest(forge: Forge, release: str, service: str) -> str | None:
-    path = lock_path(forge, release)
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text()).get(service, {}).get("digest")
+    return read_lock(lock_path(forge, release)).get(service, {}).get("digest")
 
 
 def _reason(err: cosign.CosignError) -> str:

@@ -143,8 +143,8 @@ def _serve(document: Document, serve: Any) -> Serve:
         raise document.error(("serve",), "expected a mapping: command, port, ready")
     _only(document, ("serve",), serve, _SERVE)
     port = str(serve.get("port"))
-    if not port.isdigit():
-        raise document.error(("serve", "port"), "expected a port number")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise document.error(("serve", "port"), f"expected a port number (1-65535), got {port}")
     ready = serve.get("ready", "/")
     if not isinstance(ready, str) or not ready.startswith("/"):
         raise document.error(("serve", "ready"), "expected a path starting with /")
@@ -182,6 +182,11 @@ def _files(document: Document, files: Any) -> list[tuple[str, str]]:
     for target, text in files.items():
         if not target.startswith("/") or not isinstance(text, str):
             raise document.error(("files", target), "expected an absolute path and its text")
+        # The path becomes docker's --volume SOURCE:TARGET:ro; a ':' would change the mount.
+        if ":" in target or "," in target or any(part == ".." for part in target.split("/")):
+            raise document.error(
+                ("files", target), "expected a plain absolute path (no ':', ',' or '..')"
+            )
     return sorted(files.items())
 
 

@@ -56,6 +56,15 @@ def test_a_spec_loads_as_data(tmp_path):
     [
         (("port: 8080", "port: http"), "functional.yaml:5: serve.port: expected a port number"),
         (
+            ("port: 8080", "port: 99999"),
+            "functional.yaml:5: serve.port: expected a port number (1-65535), got 99999",
+        ),
+        (
+            ("backing: [mariadb]", "backing: [mariadb]\nfiles: {/etc/demo/demo.conf:rw: x}"),
+            "functional.yaml:2: files./etc/demo/demo.conf:rw: expected a plain absolute path "
+            "(no ':', ',' or '..')",
+        ),
+        (
             ("request: GET /notes", "request: FETCH /notes"),
             "functional.yaml:8: checks.0.request: expected METHOD /path",
         ),
