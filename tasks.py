@@ -175,6 +175,10 @@ def build(
     if sign and not push:
         raise Exit("error: --sign signs what is pushed: add --push", code=1)
     forge = _forge(base_image)
+    if sign and not dry_run:
+        from imageforge.host.cosign import require_usable_key
+
+        require_usable_key(forge.signing)
     options = BuildOptions(push=push, platform=platform, dry_run=dry_run, force=force)
     pairs = [
         (rel.name, svc.name)

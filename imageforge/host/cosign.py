@@ -64,6 +64,28 @@ class Signing:
         ]
 
 
+def require_usable_key(signing: Signing) -> None:
+    """Fail before anything is pushed when the signing key cannot sign.
+
+    Otherwise every tag was pushed and only then the first signature failed,
+    leaving unsigned images under release tags. ``cosign public-key`` opens
+    the private key with its password, which is exactly what signing needs.
+    Keyless signing gets its identity from the CI at signing time; nothing
+    here can check it beforehand.
+    """
+    if signing.key is None:
+        return
+    if not signing.key.is_file():
+        raise CosignError(f"FORGE_COSIGN_KEY={signing.key}: no such file; nothing was pushed")
+    try:
+        _run(signing, ["public-key", "--key", str(signing.key)], what="cosign public-key")
+    except CosignError as err:
+        raise CosignError(
+            f"FORGE_COSIGN_KEY={signing.key} cannot sign ({process.last_words(err.stderr)}; "
+            "is COSIGN_PASSWORD right?); nothing was pushed"
+        ) from err
+
+
 def sign(signing: Signing, image: str) -> None:
     """Sign ``image`` (a repository@digest reference)."""
     _run(signing, ["sign", "--yes", *signing.sign_args(), image], what="cosign sign")
