@@ -376,6 +376,8 @@ def patches_lint(c, service=None, release=None):
         "skip": "drop the patch the refresh stopped on, and carry on",
         "abort": "drop a refresh under way (resolutions made are remembered)",
         "normalize": "rewrite every kept patch in the stable format, not only the changed ones",
+        "from_scratch": "take the series as it is at --onto (checked only there) and move the "
+        "ref: for a series already moved forward by hand",
     },
 )
 @reports_errors
@@ -389,6 +391,7 @@ def patches_refresh(
     skip=False,
     abort=False,
     normalize=False,
+    from_scratch=False,
 ):
     """Replay a series onto a new ref (3-way), drop what landed, rewrite changed patches."""
     from imageforge.maintain import refresh
@@ -406,7 +409,15 @@ def patches_refresh(
     ]
     if len(actions) > 1:
         raise Exit(f"error: {' and '.join(actions)} exclude each other: give one", code=1)
-    options = [f for f, given in (("--dry-run", dry_run), ("--normalize", normalize)) if given]
+    options = [
+        flag
+        for flag, given in (
+            ("--dry-run", dry_run),
+            ("--normalize", normalize),
+            ("--from-scratch", from_scratch),
+        )
+        if given
+    ]
     if options and onto is None:
         raise Exit(f"error: {', '.join(options)} goes with --onto REF only", code=1)
     forge = _forge()
@@ -419,7 +430,15 @@ def patches_refresh(
     elif onto is None:
         raise Exit("error: give --onto REF (or --continue / --skip / --abort)", code=1)
     else:
-        refresh.refresh(forge, service, release, onto, dry_run=dry_run, normalize=normalize)
+        refresh.refresh(
+            forge,
+            service,
+            release,
+            onto,
+            dry_run=dry_run,
+            normalize=normalize,
+            from_scratch=from_scratch,
+        )
 
 
 @task(

@@ -114,12 +114,46 @@ def refresh(
     *,
     dry_run: bool = False,
     normalize: bool = False,
+    from_scratch: bool = False,
 ) -> SeriesChanges:
-    """Start a refresh of ``project``'s series in ``release`` onto ``onto``."""
+    """Start a refresh of ``project``'s series in ``release`` onto ``onto``.
+
+    ``from_scratch``: the series is taken as it is at ``onto`` (checked there
+    only) and the ref moves; for a series that no longer applies at its old
+    ref because its patches were already moved forward by hand.
+    """
     forge.manifest.require_projects((release,), (project,))
     with pair_lock(forge.build_dir, project, release, "a refresh"):
         require_not_waiting(forge.build_dir, "edit", project, release)
+        if from_scratch:
+            return _move_ref_only(forge, project, release, onto, dry_run=dry_run)
         return _start(forge, project, release, onto, dry_run=dry_run, normalize=normalize)
+
+
+def _move_ref_only(
+    forge: Forge, project: str, release: str, onto: str, *, dry_run: bool
+) -> SeriesChanges:
+    folder = under(forge.root / "patches", project, release)
+    current = pinned(forge, release, project)
+    target = pinned(forge, release, project, ref=onto)
+    series = load_series(folder, project, release) if folder.is_dir() else None
+    patches = series.patches if series else ()
+    target.prefetch()
+    failed = [r for r in check_series(target.git_dir, target.commit, patches) if not r.ok]
+    if failed:
+        raise RefreshStopped(
+            f"--from-scratch: the series does not apply at {onto}: "
+            + "; ".join(f"{r.patch.name}: {r.detail}" for r in failed)
+            + "; nothing was written"
+        )
+    if not dry_run:
+        set_ref(forge.manifest, release, project, current.ref, onto)
+    verb = "dry run, nothing written" if dry_run else "changed"
+    forge.log(
+        f"{project} ({release}) onto {onto} from scratch: ref {current.commit[:8]} -> "
+        f"{target.commit[:8]}; the series ({len(patches)} patches) applies there as it is ({verb})"
+    )
+    return SeriesChanges(unchanged=[p.name for p in patches])
 
 
 def _start(
@@ -158,8 +192,10 @@ def _start(
         worktree.create(forge, work, current)
         imported = worktree.import_series(work, current.commit, series.patches, current.ref)
         _git(work, "checkout", "--quiet", "-b", "forge-refresh", target.commit)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(work, ignore_errors=True)  # a refused start leaves nothing behind
+        if isinstance(err, ForgeError) and "does not apply to the current ref" in str(err):
+            _offer_from_scratch(err, target, series.patches, project, release, onto)
         raise
     state = RefreshState(
         project=project,
@@ -525,6 +561,16 @@ def _load_state(forge: Forge, work: Path, project: str, release: str) -> Refresh
         raise ForgeError(
             f"{state_file} is not a refresh state this forge can read ({err}): --abort "
             f"does not need it; delete {work} to start over"
+        ) from err
+
+
+def _offer_from_scratch(err, target, patches, project: str, release: str, onto: str) -> None:
+    """A series broken at its ref but whole at ``onto`` (moved forward by hand): say the way out."""
+    if all(r.ok for r in check_series(target.git_dir, target.commit, patches)):
+        raise ForgeError(
+            f"{err}. The whole series applies at {onto} as it is: "
+            f"`inv patches.refresh -s {project} -r {release} --onto {onto} --from-scratch` "
+            "moves the ref and checks the series only there"
         ) from err
 
 

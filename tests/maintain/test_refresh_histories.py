@@ -452,3 +452,35 @@ def test_a_refresh_and_an_edit_of_one_series_never_overlap(project, tmp_path):
         ForgeError, match=r"^a refresh of demo \(2025.2\) is under way in .*: finish it"
     ):
         start_edit(forge(path, tmp_path), "demo", "2025.2")
+
+
+def test_a_series_moved_forward_by_hand_moves_its_ref_from_scratch(project, tmp_path):
+    """The maintainers moved a patch's content forward with the ref: broken at 1.0.2, whole at 1.0.3."""
+    repo, path, folder, names = project
+    upstream(repo, (edit(DATA, **{"10": "line 10 upstream"}), "Upstream rewords line 10"))
+    text = (folder / names[0]).read_text().replace("-line 10\n", "-line 10 upstream\n")
+    (folder / names[0]).write_text(text)
+    before = snapshot(folder)
+    with pytest.raises(ForgeError) as caught:
+        run(path, tmp_path)
+    assert str(caught.value).endswith(
+        "The whole series applies at 1.0.3 as it is: `inv patches.refresh -s demo -r 2025.2 "
+        "--onto 1.0.3 --from-scratch` moves the ref and checks the series only there"
+    )
+    assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
+    changes, said = run(path, tmp_path, from_scratch=True)
+    assert changes.unchanged == names
+    assert "applies there as it is (changed)" in said
+    assert "demo: {ref: 1.0.3}" in path.read_text()
+    assert snapshot(folder) == before, "the patches are kept byte for byte"
+
+
+def test_from_scratch_refuses_a_series_that_does_not_apply_at_the_new_ref(project, tmp_path):
+    repo, path, folder, names = project
+    upstream(repo, (edit(DATA, **{"10": "line TEN upstream"}), "Upstream"))
+    manifest_text = path.read_text()
+    with pytest.raises(
+        RefreshStopped, match=rf"^--from-scratch: the series does not apply at 1.0.3: {names[0]}: "
+    ):
+        run(path, tmp_path, from_scratch=True)
+    assert path.read_text() == manifest_text
