@@ -149,6 +149,8 @@ def constraints_(c, release=None):
         "sbom": "also write the image's CycloneDX SBOM (attached as attestation with --sign)",
         "force": "build even when an image of the same content key exists",
         "sign": "sign pushed images with cosign (FORGE_COSIGN_KEY, else keyless)",
+        "summary_json": "write the build summary (every image: result, tag, size, time, key, "
+        "log) here as JSON (default build/summary.json)",
     },
     iterable=["service", "release"],
 )
@@ -165,6 +167,7 @@ def build(
     sbom=False,
     force=False,
     sign=False,
+    summary_json=None,
 ):
     """Check out, patch, generate constraints; bake what changed in one BuildKit graph."""
     from imageforge.image.build import BuildOptions, build_services
@@ -179,7 +182,13 @@ def build(
         from imageforge.host.cosign import require_usable_key
 
         require_usable_key(forge.signing)
-    options = BuildOptions(push=push, platform=platform, dry_run=dry_run, force=force)
+    options = BuildOptions(
+        push=push,
+        platform=platform,
+        dry_run=dry_run,
+        force=force,
+        summary_json=Path(summary_json) if summary_json else None,
+    )
     pairs = [
         (rel.name, svc.name)
         for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,6 +51,8 @@ class Forge:
     ca_bundle: Path | None = None
     apt_mirror: str | None = None
     signing: Signing = field(default_factory=Signing)
+    # A person watches a terminal (not CI): progress may be drawn in place.
+    interactive: bool = False
     log: Callable[[str], None] = print
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -93,6 +96,7 @@ def from_environment(
         ca_bundle=ca_bundle(environ),
         apt_mirror=environ.get("FORGE_APT_MIRROR") or None,
         signing=signing(environ),
+        interactive=sys.stdout.isatty() and environ.get("CI", "").lower() not in _TRUE,
         log=log,
     )
 

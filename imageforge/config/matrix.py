@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from imageforge.config.manifest import Manifest
+from imageforge.present import format_table
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,3 @@ def matrix_table(manifest: Manifest) -> str:
     rows = [["RELEASE", "SERVICE", "REF", "REPOSITORY"]]
     rows += [[r.release, r.project, r.ref, r.repo] for r in matrix_rows(manifest)]
     return format_table(rows)
-
-
-def format_table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )

@@ -89,9 +89,9 @@ def _refuse_anchors(file: Path, text: str) -> None:
         merge = isinstance(event, yaml.ScalarEvent) and event.value == "<<" and event.style is None
         if anchored or merge:
             what = "merge keys (<<)" if merge else "anchors and aliases (&, *)"
+            line = event.start_mark.line + 1 if event.start_mark else 0
             raise ManifestError(
-                f"{file}:{event.start_mark.line + 1}: YAML {what} are not allowed here: "
-                "write the values out"
+                f"{file}:{line}: YAML {what} are not allowed here: write the values out"
             )
 
 

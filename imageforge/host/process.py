@@ -77,6 +77,11 @@ def stream(command: Sequence[str], *, what: str) -> None:
         )
 
 
+def found(program: str) -> bool:
+    """Whether ``program`` is on PATH (or a path to a file)."""
+    return _found(program)
+
+
 @functools.cache
 def _found(program: str) -> bool:
     # Cached: git alone runs thousands of times in a refresh.

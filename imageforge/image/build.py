@@ -15,6 +15,7 @@ import json
 import re
 import shlex
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,10 +34,13 @@ from imageforge.image.bake import (
     write_bake_file,
 )
 from imageforge.image.baseimage import arch_of, require_emulation
+from imageforge.image.board import board_for
 from imageforge.image.deps import write_context
 from imageforge.image.inputs import BuildInputs, prepare
 from imageforge.image.key import KEY_LABEL, content_key, key_tag, list_key
 from imageforge.image.plan import ImageBuild, shared_image_build, shared_image_tag
+from imageforge.image.progress import Image, State, run_bake, tail
+from imageforge.image.summary import Row, summary_table, write_summary
 from imageforge.image.tags import forge_revision, image_references, tag_names
 from imageforge.patches.export import Export
 
@@ -51,6 +55,7 @@ class BuildOptions:
     platform: str | None = None
     dry_run: bool = False
     force: bool = False  # build even when the content key says the image exists
+    summary_json: Path | None = None  # default: build/summary.json
 
     def __post_init__(self) -> None:
         for platform in (self.platform or "").split(",") if self.platform else ():
@@ -245,6 +250,7 @@ def build_services(
     """
     if not options.dry_run:
         require_buildx()
+    started_at, started = time.time(), time.monotonic()
     planned = [_plan(forge, rel, svc, prepare(forge, rel, svc), options) for rel, svc in pairs]
     if options.dry_run:
         definition = bake_definition(
@@ -268,6 +274,7 @@ def build_services(
         for v in p.variants
         if v.target not in found and p.target not in found
     ]
+    progress: dict[str, Image] = {}
     if to_build:
         definition = bake_definition(
             [BakeImage(v.target, v.steps) for _, v in to_build], forge.buildx_args
@@ -277,11 +284,28 @@ def build_services(
             dict.fromkeys(f"{p.service} ({p.release}{_platforms(p)})" for p, _ in to_build)
         )
         forge.log(f"building {names} in one graph ({bake_file})")
-        docker.stream(bake_command(bake_file, forge.buildx_args)[1:], what=f"building {names}")
+        logs = forge.build_dir / "logs"
+        progress = {
+            v.target: Image(v.target, _name(p, v), under(logs, p.release, f"{v.target}.log"))
+            for p, v in to_build
+        }
+        board = board_for(forge.interactive, forge.log)
+        board.start(list(progress.values()))
+        try:
+            # Plain progress whatever FORGE_BUILDX_ARGS says: it is split per image.
+            command = [*bake_command(bake_file, forge.buildx_args), "--progress=plain"]
+            ok = run_bake(command, list(progress.values()), logs / "bake.log", board.update)
+        finally:
+            board.stop()
+        if not ok:
+            failed = [_row_of(p, v, found, progress) for p in planned for v in p.variants]
+            _summarize(forge, options, failed, started_at, started)
+            raise docker.DockerError(_failure(progress.values(), logs / "bake.log", forge.log))
     for p in planned:
         if p.manifest_list and p.target not in found:
             registry.create_list(p.tags, [v.image.tags[0] for v in p.variants])
     results = []
+    rows: list[Row] = []
     for p in planned:
         entries: list[tuple[tuple[str, ...], str, bool, Variant | None]]
         if options.push:
@@ -295,7 +319,71 @@ def build_services(
             result = BuildResult(tags[0], tags, size, base_size, p.inputs, key, skipped, platform)
             forge.log(_describe(result, pushed=options.push))
             results.append(result)
+            shown = [one] if one else p.variants
+            built = [progress[v.target] for v in shown if v.target in progress]
+            rows.append(
+                Row(
+                    service=p.service,
+                    release=p.release,
+                    platform=platform if one else None,
+                    result="up to date" if skipped else "pushed" if options.push else "built",
+                    tag=tags[0],
+                    size=size,
+                    seconds=max((i.seconds(time.monotonic()) for i in built), default=0.0),
+                    key=key,
+                    log=str(built[0].log) if built else "",
+                )
+            )
+    _summarize(forge, options, rows, started_at, started)
     return results
+
+
+def _name(planned: PlannedImage, variant: Variant) -> str:
+    platform = f", {variant.platform}" if variant.platform else ""
+    return f"{planned.service} ({planned.release}{platform})"
+
+
+def _row_of(
+    planned: PlannedImage, variant: Variant, found: set[str], progress: dict[str, Image]
+) -> Row:
+    """A row of a build that failed: each image as far as it got."""
+    image = progress.get(variant.target)
+    up_to_date = variant.target in found or planned.target in found
+    state = State.UP_TO_DATE if up_to_date else image.state if image else State.STOPPED
+    return Row(
+        service=planned.service,
+        release=planned.release,
+        platform=variant.platform,
+        result=state.value if state != State.BUILDING else State.STOPPED.value,
+        tag=variant.image.tags[0],
+        size=None,
+        seconds=image.seconds(time.monotonic()) if image else 0.0,
+        key=variant.key,
+        log=str(image.log) if image and image.started else "",
+    )
+
+
+def _summarize(
+    forge: Forge, options: BuildOptions, rows: list[Row], started_at: float, started: float
+) -> None:
+    path = options.summary_json or forge.build_dir / "summary.json"
+    write_summary(path, rows, started=started_at, seconds=time.monotonic() - started)
+    forge.log(f"{summary_table(rows)} in {time.monotonic() - started:.0f} s (summary: {path})")
+
+
+def _failure(images, whole: Path, log) -> str:
+    """Each failed image's step, error and last log lines; the one-line error to raise."""
+    failed = [image for image in images if image.state == State.FAILED]
+    for image in failed:
+        log(
+            f"{image.name} failed at {image.step}: {image.error}\n"
+            f"{tail(image.log)}\n(its whole log: {image.log})"
+        )
+    if not failed:  # BuildKit failed before any image's own step (a shared one, the bake file)
+        log(tail(whole))
+        return f"the build failed before any image's own step; its log: {whole}"
+    names = ", ".join(image.name for image in failed)
+    return f"building {names} failed at {failed[0].step}; the log: {failed[0].log}"
 
 
 def _platforms(planned: PlannedImage) -> str:

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from imageforge.config.edit import set_scalar
-from imageforge.config.matrix import format_table
 from imageforge.context import Forge
 from imageforge.host import git
 from imageforge.patches.apply import CONFLICTS, LANDED, UPSTREAM
 from imageforge.patches.gate import check_at
 from imageforge.patches.series import series_for
+from imageforge.present import format_table
 from imageforge.upstream.mirrors import OfflineError, RefError
 from imageforge.upstream.pinned import pin
 

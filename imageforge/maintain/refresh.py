@@ -601,7 +601,7 @@ def _require_series_unchanged(state: RefreshState, work: Path) -> None:
 def _require_ref_unmoved(forge: Forge, state: RefreshState) -> None:
     """releases.yaml must still name the ref the refresh started from (checked before writing)."""
     release = forge.manifest.release_or_none(state.release)
-    refs = {}
+    refs: dict[str, str | None] = {}
     if release is not None:
         refs = {s.name: s.ref for s in release.services}
         refs |= {lib.name: lib.ref for lib in release.libraries}

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imageforge.config.matrix import format_table
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import cosign, docker
 from imageforge.image import registry
 from imageforge.image.build import planned_image, stale_labels
 from imageforge.image.key import KEY_LABEL
+from imageforge.present import format_table
 from imageforge.publish.lock import lock_path, read_lock
 
 CYCLONEDX_PREDICATE = "https://cyclonedx.org/bom"

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from imageforge.config.matrix import format_table
 from imageforge.config.yamlnodes import load_document
 from imageforge.errors import ForgeError
 from imageforge.host import docker
 from imageforge.host.process import last_words
 from imageforge.patches.export import Export
+from imageforge.present import format_table
 from imageforge.verify.runner import ImageRunner, probe, probe_runner
 
 SERVICE_UID = "42424"

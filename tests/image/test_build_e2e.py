@@ -245,7 +245,7 @@ def project_copy(built, tmp_path, registry):
     return copy
 
 
-def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image, capfd):
+def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image):
     """A new service patch rebuilds the service layer only; the venv stays consistent."""
     from imageforge.verify.service import smoke_service
 
@@ -268,9 +268,9 @@ def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image
     )
     with (series / "series").open("a") as listing:
         listing.write("0002-note.patch\n")
-    capfd.readouterr()
     second = build_service(forge(), "2025.2", "demo", BuildOptions())
-    output = "".join(capfd.readouterr())
+    # BuildKit's own log is kept under build/logs/, whole and per image.
+    output = (tmp_path / "build" / "logs" / "2025.2" / "demo-2025-2.log").read_text()
     try:
         steps = dict(
             re.findall(
@@ -314,3 +314,88 @@ def test_a_changed_library_patch_reaches_the_image(built, tmp_path, base_image):
     finally:
         for tag in {*first.tags, *(second.tags if second else ())}:
             docker.run(["image", "rm", tag], check=False)
+
+
+def test_the_summary_says_what_was_built_and_what_was_up_to_date(built, tmp_path, base_image):
+    copy = project_copy(built, tmp_path, "imageforge-test/summary")
+    said: list[str] = []
+    forge = make_forge(copy, tmp_path, base_image=base_image, log=said.append)
+    first = build_service(forge, "2025.2", "demo", BuildOptions())
+    try:
+        summary = json.loads((tmp_path / "build" / "summary.json").read_text())
+        [row] = summary["images"]
+        assert (row["service"], row["release"], row["result"]) == ("demo", "2025.2", "built")
+        assert row["tag"] == first.reference and row["key"] == first.key
+        assert row["size"] == first.size and row["seconds"] > 0
+        assert "RUN" in (tmp_path / row["log"]).read_text() and summary["ok"] is True
+        assert "planned: demo (2025.2)" in said
+        assert any(line.startswith("demo (2025.2): built after ") for line in said), said
+        out = tmp_path / "ci" / "summary.json"
+        build_service(forge, "2025.2", "demo", BuildOptions(summary_json=out))
+        [row] = json.loads(out.read_text())["images"]
+        assert (row["result"], row["seconds"], row["log"]) == ("up to date", 0.0, "")
+        table = said[-1].splitlines()
+        assert table[0].split() == ["IMAGE", "TAG", "RESULT", "SIZE", "TIME", "KEY"]
+        assert table[1].split()[:4] == ["demo", "(2025.2)", first.reference, "up"]
+        assert table[2] == "1 up to date" or table[2].startswith("1 up to date in ")
+    finally:
+        for tag in first.tags:
+            docker.run(["image", "rm", tag], check=False)
+
+
+def test_a_failing_step_is_named_with_its_log_tail(built, tmp_path, base_image):
+    copy = project_copy(built, tmp_path, "imageforge-test/failing")
+    dockerfile = copy / "images" / "demo" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "RUN echo forge-planted-failure && false\n")
+    said: list[str] = []
+    forge = make_forge(copy, tmp_path, base_image=base_image, log=said.append)
+    log = tmp_path / "build" / "logs" / "2025.2" / "demo-2025-2.log"
+    with pytest.raises(docker.DockerError) as caught:
+        build_service(forge, "2025.2", "demo", BuildOptions())
+    assert str(caught.value).startswith("building demo (2025.2) failed at [demo-2025-2 ")
+    assert str(caught.value).endswith(f"RUN echo forge-planted-failure && false; the log: {log}")
+    told = next(line for line in said if line.startswith("demo (2025.2) failed at "))
+    assert "forge-planted-failure" in told and told.endswith(f"(its whole log: {log})")
+    [row] = json.loads((tmp_path / "build" / "summary.json").read_text())["images"]
+    assert (row["result"], row["log"]) == ("failed", str(log))
+    assert "forge-planted-failure" in log.read_text()
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "pipe"])
+def test_inv_build_shows_progress_and_the_summary(built, tmp_path, base_image, terminal):
+    """On a terminal (script(1) gives it one) a live table; in a pipe, plain lines."""
+    import os
+    import subprocess
+
+    from tests.support import ROOT
+
+    copy = project_copy(built, tmp_path, f"imageforge-test/board-{terminal}")
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS")}
+    env |= {
+        "FORGE_MANIFEST": str(copy / "releases.yaml"),
+        "FORGE_CACHE_DIR": str(tmp_path / "cache"),
+        "FORGE_BUILD_DIR": str(tmp_path / "build"),
+        "FORGE_BASE_IMAGE": base_image,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "COLUMNS": "160",
+    }
+    command = ["inv", "-r", str(ROOT), "build", "-s", "demo", "-r", "2025.2", "--force"]
+    if terminal:
+        command = ["script", "--quiet", "--return", "--command", " ".join(command), "/dev/null"]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    try:
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        out = proc.stdout
+        if terminal:
+            assert "\x1b[" in out, "drawn in place"
+            assert re.search(r"IMAGE +STATE +TIME +STEP", out)
+            assert re.search(r"demo \(2025\.2\) +\S*built", out)
+        else:
+            assert "\x1b[" not in out
+            assert "planned: demo (2025.2)" in out
+            assert re.search(r"^demo \(2025\.2\): built after \d+ s$", out, re.M)
+        assert re.search(r"^IMAGE +TAG +RESULT +SIZE +TIME +KEY", out, re.M)
+        assert re.search(r"^1 built in \d+ s \(summary: .*summary\.json\)", out, re.M)
+    finally:
+        for line in re.findall(r"^  tag (\S+)", proc.stdout, re.M):
+            docker.run(["image", "rm", line], check=False)

@@ -476,7 +476,7 @@ def test_a_series_moved_forward_by_hand_moves_its_ref_from_scratch(project, tmp_
 
 
 def test_from_scratch_refuses_a_series_that_does_not_apply_at_the_new_ref(project, tmp_path):
-    repo, path, folder, names = project
+    repo, path, _folder, names = project
     upstream(repo, (edit(DATA, **{"10": "line TEN upstream"}), "Upstream"))
     manifest_text = path.read_text()
     with pytest.raises(

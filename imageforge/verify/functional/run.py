@@ -22,10 +22,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from imageforge.config.matrix import format_table
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.image.build import BuildOptions, build_service
+from imageforge.present import format_table
 from imageforge.verify.functional import api, backing
 from imageforge.verify.functional.spec import Functional, functional_path, load_functional
 from imageforge.verify.functional.stack import Container, Stack, private_stack
