@@ -236,14 +236,29 @@ def smoke(c, service=None, release=None, build=False, base_image=None, platform=
     from imageforge.verify.service import smoke_service
 
     forge = _forge(base_image)
-    failed = [
-        f"{svc.name}/{rel.name}{'@' + one if one else ''}"
-        for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))
-        for one in _platforms(platform)
-        if not smoke_service(forge, rel.name, svc.name, BuildOptions(platform=one), build=build)
-    ]
+    _end_with(
+        (
+            smoke_service(forge, rel.name, svc.name, BuildOptions(platform=one), build=build)
+            for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))
+            for one in _platforms(platform)
+        ),
+        "smoke checks",
+    )
+
+
+def _end_with(reports, what: str) -> None:
+    """Print each image's report as it comes, one line per image for several; exit 1 on a failure."""
+    from imageforge.report import overall
+
+    done = []
+    for report in reports:
+        print(report.table())
+        done.append(report)
+    summary, failed = overall(done, what)
+    if summary:
+        print(summary)
     if failed:
-        raise Exit(f"error: smoke checks failed for {', '.join(failed)}", code=1)
+        raise Exit(f"error: {what} failed for {', '.join(failed)}", code=1)
 
 
 def _platforms(platform: str | None) -> list[str | None]:
@@ -269,16 +284,15 @@ def functional(c, service=None, release=None, build=False, base_image=None, back
 
     forge = _forge(base_image)
     overrides = parse_backing_images(backing_image or ())
-    failed = []
-    for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
-        report = run_functional(
-            forge, rel.name, svc.name, BuildOptions(), build=build, backing_images=overrides
-        )
-        print(report.table())
-        if not report.ok:
-            failed.append(f"{svc.name}/{rel.name}")
-    if failed:
-        raise Exit(f"error: functional checks failed for {', '.join(failed)}", code=1)
+    _end_with(
+        (
+            run_functional(
+                forge, rel.name, svc.name, BuildOptions(), build=build, backing_images=overrides
+            )
+            for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))
+        ),
+        "functional checks",
+    )
 
 
 @task(
@@ -295,14 +309,13 @@ def verify(c, service=None, release=None, base_image=None):
     from imageforge.publish.pushed import verify_pushed
 
     forge = _forge(base_image)
-    failed = []
-    for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
-        verification = verify_pushed(forge, rel.name, svc.name)
-        print(verification.table())
-        if not verification.ok:
-            failed.append(f"{svc.name}/{rel.name}")
-    if failed:
-        raise Exit(f"error: verification failed for {', '.join(failed)}", code=1)
+    _end_with(
+        (
+            verify_pushed(forge, rel.name, svc.name)
+            for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))
+        ),
+        "verification",
+    )
 
 
 @task(

@@ -9,48 +9,19 @@ the digest lock, when there is one, recorded that same digest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import cosign, docker
 from imageforge.image import registry
 from imageforge.image.build import planned_image, stale_labels
 from imageforge.image.key import KEY_LABEL
-from imageforge.present import format_table
 from imageforge.publish.lock import lock_path, read_lock
+from imageforge.report import CheckReport, Finding
 
 CYCLONEDX_PREDICATE = "https://cyclonedx.org/bom"
 
 
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    ok: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class Verification:
-    reference: str
-    digest: str
-    findings: list[Finding]
-
-    @property
-    def ok(self) -> bool:
-        return all(f.ok for f in self.findings)
-
-    def table(self) -> str:
-        rows = [["CHECK", "RESULT", "DETAIL"]]
-        rows += [[f.check, "pass" if f.ok else "FAIL", f.detail] for f in self.findings]
-        passed = sum(f.ok for f in self.findings)
-        return (
-            f"{self.reference} ({self.digest})\n{format_table(rows)}\n"
-            f"{passed} passed, {len(self.findings) - passed} failed"
-        )
-
-
-def verify_pushed(forge: Forge, release: str, service: str) -> Verification:
+def verify_pushed(forge: Forge, release: str, service: str) -> CheckReport:
     planned, _ = planned_image(forge.quiet(), release, service)
     reference = planned.tags[0]
     try:
@@ -82,7 +53,7 @@ def verify_pushed(forge: Forge, release: str, service: str) -> Verification:
                 + ("" if locked == digest else f", the tag now points at {digest}"),
             )
         )
-    return Verification(reference, digest, findings)
+    return CheckReport(f"{service}/{release}", f"{reference} ({digest})", findings)
 
 
 def _signature(signing: cosign.Signing, image: str, digest: str) -> Finding:

@@ -13,13 +13,14 @@ from imageforge.errors import ForgeError
 from imageforge.host import docker
 from imageforge.image.build import BuildOptions, build_service, planned_image, stale_labels
 from imageforge.image.inputs import BuildInputs
+from imageforge.report import CheckReport
 from imageforge.verify import sbom, smoke
 
 
 def smoke_service(
     forge: Forge, release: str, service: str, options: BuildOptions, *, build: bool = False
-) -> bool:
-    """Run the service's smoke.yaml and the policy checks; print the table; True if all pass."""
+) -> CheckReport:
+    """Run the service's smoke.yaml and the policy checks against the current image."""
     if build:
         build_service(forge, release, service, options)
     image, inputs = current_image(forge, release, service, options)
@@ -28,8 +29,8 @@ def smoke_service(
     results = smoke.smoke_image(
         image, inputs.service.version, checks, inputs.exports, inputs.constraints.path
     )
-    forge.log(smoke.report(image, results))
-    return all(r.ok for r in results)
+    platform = f"@{options.platform}" if options.platform else ""
+    return smoke.report(f"{service}/{release}{platform}", image, results)
 
 
 def write_sbom(

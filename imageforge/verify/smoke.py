@@ -21,7 +21,7 @@ from imageforge.errors import ForgeError
 from imageforge.host import docker
 from imageforge.host.process import last_words
 from imageforge.patches.export import Export
-from imageforge.present import format_table
+from imageforge.report import CheckReport, Finding
 from imageforge.verify.runner import ImageRunner, probe, probe_runner
 
 SERVICE_UID = "42424"
@@ -47,13 +47,6 @@ class Check:
     exit: int = 0
     stdout: str | None = None
     stdout_contains: str | None = None
-
-
-@dataclass(frozen=True)
-class Result:
-    check: str
-    ok: bool
-    detail: str = ""
 
 
 def load_checks(path: Path) -> list[Check]:
@@ -106,35 +99,35 @@ def load_checks(path: Path) -> list[Check]:
     return checks
 
 
-def run_check(runner: ImageRunner, check: Check, version: str) -> Result:
+def run_check(runner: ImageRunner, check: Check, version: str) -> Finding:
     command = tuple(part.replace("{version}", version) for part in check.command)
     status, out, err = runner.run(command)
     shown = shlex.join(command)
     if status != check.exit:
         said = _tail(err or out)
-        return Result(
+        return Finding(
             check.name, False, f"`{shown}`: expected exit {check.exit}, got {status}: {said}"
         )
     if check.stdout is not None:
         expected = check.stdout.replace("{version}", version)
         if out != expected:
-            return Result(
+            return Finding(
                 check.name, False, f"`{shown}`: expected output {expected!r}, got {_tail(out)!r}"
             )
     if check.stdout_contains is not None:
         expected = check.stdout_contains.replace("{version}", version)
         if expected not in out:
-            return Result(
+            return Finding(
                 check.name,
                 False,
                 f"`{shown}`: expected output containing {expected!r}, got {_tail(out)!r}",
             )
-    return Result(check.name, True)
+    return Finding(check.name, True)
 
 
 def policy_checks(
     runner: ImageRunner, exports: Sequence[Export], has_constraints: bool
-) -> list[Result]:
+) -> list[Finding]:
     results = [
         _expect(runner, "runs as UID 42424", ("id", "-u"), SERVICE_UID),
         _expect(runner, "runs as GID 42424", ("id", "-g"), SERVICE_UID),
@@ -177,7 +170,7 @@ def smoke_image(
     checks: list[Check],
     exports: Sequence[Export],
     constraints: Path | None,
-) -> list[Result]:
+) -> list[Finding]:
     """Every service check and policy check against ``image``."""
     with probe_runner(image, exports, constraints) as runner:
         results = [run_check(runner, check, version) for check in checks]
@@ -193,63 +186,57 @@ def image_facts(image: str) -> tuple[int, int]:
     return size, len(layers)
 
 
-def report(image: str, results: list[Result]) -> str:
-    rows = [["CHECK", "RESULT", "DETAIL"]]
-    rows += [[r.check, "pass" if r.ok else "FAIL", r.detail] for r in results]
+def report(name: str, image: str, results: list[Finding]) -> CheckReport:
     size, layers = image_facts(image)
-    passed = sum(r.ok for r in results)
-    return (
-        f"{image}: {size / 1e6:.1f} MB, {layers} layers\n{format_table(rows)}\n"
-        f"{passed} passed, {len(results) - passed} failed"
-    )
+    return CheckReport(name, f"{image}: {size / 1e6:.1f} MB, {layers} layers", results)
 
 
-def _expect(runner: ImageRunner, name: str, command: tuple[str, ...], expected: str) -> Result:
+def _expect(runner: ImageRunner, name: str, command: tuple[str, ...], expected: str) -> Finding:
     status, out, err = runner.run(command)
     if status != 0 or out != expected:
         got = out if status == 0 else f"exit {status}: {_tail(err or out)}"
-        return Result(name, False, f"`{shlex.join(command)}`: expected {expected!r}, got {got!r}")
-    return Result(name, True)
+        return Finding(name, False, f"`{shlex.join(command)}`: expected {expected!r}, got {got!r}")
+    return Finding(name, True)
 
 
-def _none_found(runner: ImageRunner, name: str, script: str) -> Result:
+def _none_found(runner: ImageRunner, name: str, script: str) -> Finding:
     """A check that a root-run ``find`` lists nothing; on failure, what it listed."""
     status, out, err = runner.run(("sh", "-c", script), user="0")
     if status != 0:
-        return Result(name, False, f"exit {status}: {_tail(err or out)}")
+        return Finding(name, False, f"exit {status}: {_tail(err or out)}")
     found = sorted(out.split())
     if found:
         more = f" and {len(found) - 5} more" if len(found) > 5 else ""
-        return Result(name, False, f"found {', '.join(found[:5])}{more}")
-    return Result(name, True)
+        return Finding(name, False, f"found {', '.join(found[:5])}{more}")
+    return Finding(name, True)
 
 
-def _login_shell(runner: ImageRunner) -> Result:
+def _login_shell(runner: ImageRunner) -> Finding:
     command = ("sh", "-c", "getent passwd $(id -u) | cut -d: -f7")
     status, out, err = runner.run(command)
     if status != 0 or out not in NOLOGIN_SHELLS:
-        return Result(
+        return Finding(
             "no login shell",
             False,
             f"`{shlex.join(command)}`: expected one of {', '.join(NOLOGIN_SHELLS)}, got {out or _tail(err)!r}",
         )
-    return Result("no login shell", True)
+    return Finding("no login shell", True)
 
 
-def _probe(runner: ImageRunner, name: str, args: tuple[str, ...]) -> Result:
+def _probe(runner: ImageRunner, name: str, args: tuple[str, ...]) -> Finding:
     try:
         problems = probe(runner, *args)
     except ForgeError as err:
-        return Result(name, False, str(err))
+        return Finding(name, False, str(err))
     if problems:
-        return Result(name, False, f"expected none, got: {'; '.join(problems)}")
-    return Result(name, True)
+        return Finding(name, False, f"expected none, got: {'; '.join(problems)}")
+    return Finding(name, True)
 
 
-def _patched(runner: ImageRunner, exports: Sequence[Export]) -> Result:
+def _patched(runner: ImageRunner, exports: Sequence[Export]) -> Finding:
     name = "patched files are the installed ones"
     if not any(e.patches for e in exports):
-        return Result(name, True, "no patches applied")
+        return Finding(name, True, "no patches applied")
     compared: list[str] = []
     for export in exports:
         paths = list(export.patched_files)
@@ -258,18 +245,18 @@ def _patched(runner: ImageRunner, exports: Sequence[Export]) -> Result:
         try:
             found = probe(runner, "patched", f"/forge-check/trees/{export.project}", *paths)
         except ForgeError as err:
-            return Result(name, False, str(err))
+            return Finding(name, False, str(err))
         if found["problems"]:
             problems = "; ".join(found["problems"])
-            return Result(name, False, f"expected the patched files, got: {problems}")
+            return Finding(name, False, f"expected the patched files, got: {problems}")
         compared += [f"{export.project}:{p}" for p in found["compared"]]
     if not compared:
-        return Result(
+        return Finding(
             name,
             True,
             "no patched file is installed (tests or docs only, or a patched library this image does not use)",
         )
-    return Result(name, True, f"{len(compared)} files identical")
+    return Finding(name, True, f"{len(compared)} files identical")
 
 
 def _tail(text: str) -> str:

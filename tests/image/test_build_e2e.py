@@ -288,7 +288,7 @@ def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image
             "service": "DONE",
         }, output[-3000:]
         assert run_in(second.reference, "tail", "-n1", f"{SITE}/demo/__init__.py") == "# a note"
-        assert smoke_service(forge(), "2025.2", "demo", BuildOptions())
+        assert smoke_service(forge(), "2025.2", "demo", BuildOptions()).ok
     finally:
         for tag in {*first.tags, *second.tags}:
             docker.run(["image", "rm", tag], check=False)

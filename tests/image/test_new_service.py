@@ -62,7 +62,7 @@ def test_a_service_added_by_the_checklist_builds_and_passes_smoke(built, tmp_pat
     result = build_service(forge, "2025.2", "notes", BuildOptions())
     try:
         assert result is not None and result.reference.endswith("/notes:1.0.1")
-        assert smoke_service(forge, "2025.2", "notes", BuildOptions())
+        assert smoke_service(forge, "2025.2", "notes", BuildOptions()).ok
         # The release patches demo-lib, but nothing notes requires leads to it.
         assert result.inputs.libraries == ()
         labels = docker.run(

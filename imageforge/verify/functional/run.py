@@ -17,7 +17,7 @@ import tempfile
 import time
 import urllib.error
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.image.build import BuildOptions, build_service
-from imageforge.present import format_table
+from imageforge.report import CheckReport, Finding
 from imageforge.verify.functional import api, backing
 from imageforge.verify.functional.spec import Functional, functional_path, load_functional
 from imageforge.verify.functional.stack import Container, Stack, private_stack
@@ -37,45 +37,6 @@ IDENTITY = "keystone"
 SERVER_LOG = "/tmp/forge-server.log"
 SERVER_PID = "/tmp/forge-server.pid"
 READY_TIMEOUT = 120
-
-
-@dataclass(frozen=True)
-class Outcome:
-    step: str
-    ok: bool
-    seconds: float
-    detail: str = ""
-
-
-@dataclass
-class FunctionalReport:
-    service: str
-    release: str
-    image: str
-    outcomes: list[Outcome] = field(default_factory=list)
-    # On failure: the failing service's log tail.
-    log_tail: str = ""
-    # Wall time of the run: backing services up to the last request, teardown included.
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.outcomes) and all(o.ok for o in self.outcomes)
-
-    def table(self) -> str:
-        rows = [["STEP", "RESULT", "SECONDS", "DETAIL"]]
-        for o in self.outcomes:
-            first = o.detail.splitlines()[0] if o.detail else ""
-            rows.append([o.step, "pass" if o.ok else "FAIL", f"{o.seconds:.1f}", first])
-        text = f"{self.service} {self.release}: {self.image}\n{format_table(rows)}"
-        for o in self.outcomes:
-            if not o.ok and "\n" in o.detail:
-                text += f"\n\n{o.step}:\n{o.detail}"
-        if self.log_tail:
-            text += f"\n\nlog of {self.service} (last lines):\n{self.log_tail}"
-        passed = sum(o.ok for o in self.outcomes)
-        failed = len(self.outcomes) - passed
-        return f"{text}\n{passed} passed, {failed} failed in {self.seconds:.0f} s"
 
 
 class _Stop(Exception):
@@ -90,7 +51,7 @@ def run_functional(
     *,
     build: bool = False,
     backing_images: Mapping[str, str] | None = None,
-) -> FunctionalReport:
+) -> CheckReport:
     """Run ``service``'s functional.yaml for ``release``; the report says what passed."""
     spec = _load(forge, service)
     chain = [_load(forge, name) for name in spec.requires if name != service] + [spec]
@@ -99,7 +60,9 @@ def run_functional(
         if build:
             build_service(forge, release, part.service, options)
         images[part.service], _inputs = current_image(forge, release, part.service, options)
-    report = FunctionalReport(service, release, images[service])
+    report = CheckReport(
+        f"{service}/{release}", f"{service} {release}: {images[service]}", column="STEP"
+    )
     names = sorted({name for part in chain for name in part.backing})
     for part in chain:
         backing.require_known(list(part.backing), part.path)
@@ -144,7 +107,7 @@ class _Run:
     """One run's state: its stack, values for templates, and the report it fills."""
 
     def __init__(
-        self, stack: Stack, scratch: Path, report: FunctionalReport, log: Callable[[str], None]
+        self, stack: Stack, scratch: Path, report: CheckReport, log: Callable[[str], None]
     ) -> None:
         self.stack = stack
         self.scratch = scratch
@@ -168,11 +131,12 @@ class _Run:
             ok = True
         except (ForgeError, OSError, LookupError, ValueError, _Failed) as err:
             detail, ok = str(err), False
-        self.report.outcomes.append(Outcome(name, ok, time.monotonic() - started, detail))
+        self.report.findings.append(Finding(name, ok, detail, time.monotonic() - started))
         self.log(f"{'pass' if ok else 'FAIL'}  {name}")
         if not ok:
             if log_of and log_of in self.containers:
-                self.report.log_tail = self._server_log(self.containers[log_of])
+                tail = self._server_log(self.containers[log_of])
+                self.report.notes.append(f"log of {log_of} (last lines):\n{tail}")
             raise _Stop
 
     def backing(self, names: list[str], images: Mapping[str, str]) -> None:

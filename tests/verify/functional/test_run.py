@@ -38,7 +38,7 @@ def test_the_service_serves_its_api_against_a_real_database(built, tmp_path, bas
     forge = make_forge(project, root, base_image=base_image)
     report = run_functional(forge, "2025.2", "demo", BuildOptions())
     assert report.ok, report.table()
-    assert [o.step for o in report.outcomes] == [
+    assert [f.check for f in report.findings] == [
         "mariadb ready",
         "demo: database demo created",
         "demo: database migrations",
@@ -46,7 +46,7 @@ def test_the_service_serves_its_api_against_a_real_database(built, tmp_path, bas
         "note stored",
         "notes listed",
     ]
-    assert report.outcomes[-2].detail == "POST /notes: 201"
+    assert report.findings[-2].detail == "POST /notes: 201"
     table = report.table().splitlines()
     assert table[1].split() == ["STEP", "RESULT", "SECONDS", "DETAIL"]
     assert table[-1].startswith("6 passed, 0 failed in ")
@@ -62,8 +62,8 @@ def test_a_config_the_service_rejects_fails_with_its_own_error(built, tmp_path, 
     forge = make_forge(copy, root, base_image=base_image, build_dir=root / "build")
     report = run_functional(forge, "2025.2", "demo", BuildOptions())
     assert not report.ok
-    failed = report.outcomes[-1]
-    assert (failed.step, failed.ok) == ("demo: database migrations", False)
+    failed = report.findings[-1]
+    assert (failed.check, failed.ok) == ("demo: database migrations", False)
     # The service's own words: pymysql refusing the password.
     assert "Access denied for user 'demo'" in failed.detail
     assert "1 failed" in report.table().splitlines()[-1]
