@@ -15,28 +15,16 @@ from pathlib import Path
 
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
-from imageforge.host import git
 from imageforge.host.files import under
 from imageforge.maintain import worktree
 from imageforge.maintain.pairlock import pair_lock, require_not_waiting, work_tree
-from imageforge.maintain.write import Entry, SeriesChanges, commits, stable_text, write_series
+from imageforge.maintain.worktree import WorkTree
+from imageforge.maintain.write import Entry, SeriesChanges, stable_text, write_series
 from imageforge.patches.patchfile import read_patch
 from imageforge.patches.series import load_series
 from imageforge.upstream.projects import pinned
 
 STATE_FILE = "forge-edit.json"
-
-
-# What a stopped git operation leaves in .git: exporting then would drop the
-# commits it has set aside (a rebase -i stopped at "edit" hides the rest).
-_IN_PROGRESS = {
-    "rebase-merge": "a rebase (git rebase --continue or --abort)",
-    "rebase-apply": "a rebase or am (git rebase --continue / git am --continue, or --abort)",
-    "CHERRY_PICK_HEAD": "a cherry-pick (git cherry-pick --continue or --abort)",
-    "REVERT_HEAD": "a revert (git revert --continue or --abort)",
-    "MERGE_HEAD": "a merge (git merge --continue or --abort)",
-    "BISECT_LOG": "a bisect (git bisect reset)",
-}
 
 
 def edit_dir(build_dir: Path, project: str, release: str) -> Path:
@@ -62,9 +50,9 @@ def _edit(forge: Forge, project: str, release: str) -> Path:
     target = pinned(forge, release, project)
     base = target.commit
     target.prefetch()
-    worktree.create(forge, work, target)
+    tree = worktree.create(forge, work, target)
     patches = series.patches if series else ()
-    commits = worktree.import_series(work, base, patches, target.ref, branch="patches")
+    commits = worktree.import_series(tree, base, patches, target.ref, branch="patches")
     state = {
         "base": base,
         "folder": str(folder),
@@ -92,33 +80,34 @@ def export(
 def _export(
     forge: Forge, project: str, release: str, *, dry_run: bool, normalize: bool
 ) -> SeriesChanges:
-    work = edit_dir(forge.build_dir, project, release)
-    state_file = work / ".git" / STATE_FILE
+    work = WorkTree(edit_dir(forge.build_dir, project, release))
+    state_file = work.git_dir / STATE_FILE
     if not state_file.is_file():
         raise ForgeError(f"no edit of {project} ({release}) in {work}: run inv patches.edit first")
     state = json.loads(state_file.read_text())
-    for marker, operation in _IN_PROGRESS.items():
-        if (work / ".git" / marker).exists():
-            raise ForgeError(
-                f"{work} is in the middle of {operation.split(' (')[0]}: finish it "
-                f"({operation.split(' (', 1)[1]} before exporting; nothing was written"
-            )
-    based = git.run(["merge-base", "--is-ancestor", state["base"], "HEAD"], cwd=work, check=False)
-    if based.returncode != 0:
+    # A stopped rebase -i hides the commits it set aside: exporting would drop them.
+    operation = work.operation_in_progress()
+    if operation:
+        what, how = operation.split(" (", 1)
+        raise ForgeError(
+            f"{work} is in the middle of {what}: finish it ({how} before exporting; "
+            "nothing was written"
+        )
+    if not work.succeeds("merge-base", "--is-ancestor", state["base"], "HEAD"):
         raise ForgeError(
             f"the edit branch in {work} no longer starts from {state['base'][:12]} "
             f"(the pinned ref of {project} in {release}): rebase it back onto it "
             f"(git rebase --onto {state['base'][:12]} ...), or delete {work} and edit anew"
         )
-    if git.text(["status", "--porcelain", "--untracked-files=no"], cwd=work):
+    if work.text("status", "--porcelain", "--untracked-files=no"):
         raise ForgeError(f"{work} has uncommitted changes: commit them (or stash) before exporting")
     originals: dict[str, str] = state["originals"]
     folder = Path(state["folder"])
-    by_subject = {_subject(work, commit): name for commit, name in originals.items()}
+    by_subject = {work.subject(commit): name for commit, name in originals.items()}
     entries: list[Entry] = []
     used: set[str] = set()
-    for commit in commits(work, state["base"]):
-        name = originals.get(commit) or by_subject.get(_subject(work, commit))
+    for commit in work.commits(state["base"]):
+        name = originals.get(commit) or by_subject.get(work.subject(commit))
         if name in used or (name and not (folder / name).is_file()):
             name = None  # a split commit, or a file removed by hand: a new patch
         if name:
@@ -127,23 +116,19 @@ def _export(
             entries.append(Entry(name, b"", keep=True))  # untouched: the file as it is
         else:
             original = read_patch(folder / name) if name else None
-            entries.append(Entry(name, stable_text(work, commit, original)))
+            entries.append(Entry(name, stable_text(work.path, commit, original)))
     dropped = [
         (n, "its commit is gone from the edit branch") for n in originals.values() if n not in used
     ]
     changes = write_series(folder, entries, dropped, dry_run=dry_run)
     if not dry_run:
-        head = git.text(["log", "--reverse", "--format=%H", f"{state['base']}..HEAD"], cwd=work)
+        head = work.text("log", "--reverse", "--format=%H", f"{state['base']}..HEAD")
         final = _series_names(folder) if folder.is_dir() else []
         state["originals"] = dict(zip(head.split(), final, strict=True))
         state_file.write_text(json.dumps(state, indent=2))
     verb = "would change" if dry_run else "changed"
     forge.log(f"{project} ({release}) exported from {work}: {verb}: {changes.summary()}")
     return changes
-
-
-def _subject(work: Path, commit: str) -> str:
-    return git.text(["log", "-1", "--format=%s", commit], cwd=work)
 
 
 def _series_names(folder: Path) -> list[str]:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,11 +37,10 @@ from imageforge.host import git
 from imageforge.host.files import under
 from imageforge.maintain import worktree
 from imageforge.maintain.pairlock import pair_lock, require_not_waiting, work_tree
+from imageforge.maintain.worktree import WorkTree
 from imageforge.maintain.write import (
-    STABLE_ENV,
     Entry,
     SeriesChanges,
-    commits,
     stable_text,
     write_series,
 )
@@ -58,7 +56,31 @@ _MARKERS = ("<<<<<<< ", ">>>>>>> ")
 
 
 class RefreshStopped(ForgeError):
-    """A patch conflicts; the work tree waits for the maintainer."""
+    """The refresh stops; nothing under patches/ or in releases.yaml changed."""
+
+
+class PatchConflicts(RefreshStopped):
+    """A patch conflicts on the new ref; the work tree waits for the maintainer."""
+
+
+class NotResolved(RefreshStopped):
+    """--continue: files still conflict, or still hold conflict markers."""
+
+
+class WorkTreeMoved(RefreshStopped):
+    """--continue: the work tree is in a state the refresh cannot follow."""
+
+
+class SeriesChanged(RefreshStopped):
+    """The series folder changed while the refresh was stopped."""
+
+
+class DryRunConflicts(RefreshStopped):
+    """A dry run went past conflicts: it reports them and fails."""
+
+
+class SeriesDoesNotApply(RefreshStopped):
+    """--from-scratch: the series does not apply at the new ref as it is."""
 
 
 class Fate(enum.Enum):
@@ -76,6 +98,15 @@ class Fate(enum.Enum):
         return self in (Fate.UNCHANGED, Fate.REBASED, Fate.RESOLVED, Fate.RECORDED)
 
 
+@dataclass(frozen=True)
+class FateRecord:
+    """What happened to one patch of the series."""
+
+    name: str
+    fate: Fate
+    detail: str = ""
+
+
 @dataclass
 class RefreshState:
     project: str
@@ -90,7 +121,7 @@ class RefreshState:
     commits: list[str]  # the patches imported as commits on the old ref ("" if upstream there)
     position: int = 0  # index of the patch being replayed
     head_before: str = ""  # HEAD before that patch was picked
-    fates: list[list[str]] = field(default_factory=list)  # [name, fate, detail]
+    fates: list[FateRecord] = field(default_factory=list)
     dry_run: bool = False
     normalize: bool = False
     writing: bool = False  # the write-back has started
@@ -141,7 +172,7 @@ def _move_ref_only(
     target.prefetch()
     failed = [r for r in check_series(target.git_dir, target.commit, patches) if not r.ok]
     if failed:
-        raise RefreshStopped(
+        raise SeriesDoesNotApply(
             f"--from-scratch: the series does not apply at {onto}: "
             + "; ".join(f"{r.patch.name}: {r.detail}" for r in failed)
             + "; nothing was written"
@@ -165,8 +196,8 @@ def _start(
     dry_run: bool = False,
     normalize: bool = False,
 ) -> SeriesChanges:
-    work = work_dir(forge.build_dir, project, release)
-    if (work / ".git" / STATE_FILE).is_file():
+    work = WorkTree(work_dir(forge.build_dir, project, release))
+    if (work.git_dir / STATE_FILE).is_file():
         raise ForgeError(
             f"a refresh of {project} ({release}) is already under way in {work}: "
             f"finish it with --continue, drop a patch with --skip, or drop it all with --abort"
@@ -189,11 +220,11 @@ def _start(
     target.prefetch()
     current.prefetch()
     try:
-        worktree.create(forge, work, current)
+        worktree.create(forge, work.path, current)
         imported = worktree.import_series(work, current.commit, series.patches, current.ref)
-        _git(work, "checkout", "--quiet", "-b", "forge-refresh", target.commit)
+        work.git("checkout", "--quiet", "-b", "forge-refresh", target.commit)
     except BaseException as err:
-        shutil.rmtree(work, ignore_errors=True)  # a refused start leaves nothing behind
+        work.remove()  # a refused start leaves nothing behind
         if isinstance(err, ForgeError) and "does not apply to the current ref" in str(err):
             _offer_from_scratch(err, target, series.patches, project, release, onto)
         raise
@@ -218,7 +249,7 @@ def _start(
     try:
         return _replay(forge, work, state)
     finally:
-        shutil.rmtree(work, ignore_errors=True)  # a dry run leaves nothing, even when it fails
+        work.remove()  # a dry run leaves nothing, even when it fails
 
 
 def continue_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
@@ -228,7 +259,7 @@ def continue_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
 
 
 def _continue(forge: Forge, project: str, release: str) -> SeriesChanges:
-    work = work_dir(forge.build_dir, project, release)
+    work = WorkTree(work_dir(forge.build_dir, project, release))
     state = _load_state(forge, work, project, release)
     if state.writing:
         return _finish(forge, work, state)  # an interrupted write-back: do it again
@@ -237,37 +268,37 @@ def _continue(forge: Forge, project: str, release: str) -> SeriesChanges:
     if state.picking:
         # Killed while replaying on its own: every hand resolution is below
         # head_before, so going back there loses none of them.
-        if (work / ".git" / "CHERRY_PICK_HEAD").is_file():
-            _git(work, "cherry-pick", "--abort")
-        _git(work, "reset", "--quiet", "--hard", state.head_before)
+        if work.picking:
+            work.git("cherry-pick", "--abort")
+        work.git("reset", "--quiet", "--hard", state.head_before)
         forge.log(f"resuming the replay interrupted at {name}")
         return _replay(forge, work, state)
-    head = _head(work)
-    if (work / ".git" / "CHERRY_PICK_HEAD").is_file():
+    head = work.head()
+    if work.picking:
         _require_resolved(work, name)
-        if not _staged_changes(work):
-            _git(work, "cherry-pick", "--skip")
+        if not work.staged_changes():
+            work.git("cherry-pick", "--skip")
             _record(state, Fate.EMPTY, "resolved to upstream's side")
         else:
-            _git(work, "cherry-pick", "--continue")
+            work.git("cherry-pick", "--continue")
             _record(state, Fate.RESOLVED)
     elif head == state.head_before:
-        if _staged_changes(work) or _unstaged_changes(work):
-            raise RefreshStopped(
+        if work.staged_changes() or work.unstaged_changes():
+            raise WorkTreeMoved(
                 f"{name}: the work tree {work} has changes but no commit and no cherry-pick "
                 "under way: commit them (git commit), or --skip to drop the patch"
             )
         _record(state, Fate.DROPPED, "skipped in the work tree (git cherry-pick --skip)")
-    elif git.text(["rev-parse", "HEAD^"], cwd=work) == state.head_before:
+    elif work.text("rev-parse", "HEAD^") == state.head_before:
         _require_no_markers(work, name, "HEAD^", "HEAD")
-        if _tree(work, "HEAD") == _tree(work, "HEAD^"):
-            _git(work, "reset", "--quiet", "--hard", "HEAD^")
+        if work.tree("HEAD") == work.tree("HEAD^"):
+            work.git("reset", "--quiet", "--hard", "HEAD^")
             _record(state, Fate.EMPTY, "committed empty")
         else:
             _record(state, Fate.RESOLVED)
     else:
         # No destructive advice: the commits above head_before may hold resolutions.
-        raise RefreshStopped(
+        raise WorkTreeMoved(
             f"{name}: the work tree {work} moved in a way the refresh cannot follow "
             f"(HEAD is {head[:12]}; expected {state.head_before[:12]} or one commit on it "
             "holding this patch's resolution): squash your commits into one there "
@@ -284,14 +315,14 @@ def skip_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
 
 
 def _skip(forge: Forge, project: str, release: str) -> SeriesChanges:
-    work = work_dir(forge.build_dir, project, release)
+    work = WorkTree(work_dir(forge.build_dir, project, release))
     state = _load_state(forge, work, project, release)
     if state.writing:
         raise ForgeError(f"the refresh of {project} ({release}) is writing back: run --continue")
     _require_series_unchanged(state, work)
-    if (work / ".git" / "CHERRY_PICK_HEAD").is_file():
-        _git(work, "cherry-pick", "--abort")
-    _git(work, "reset", "--quiet", "--hard", state.head_before)
+    if work.picking:
+        work.git("cherry-pick", "--abort")
+    work.git("reset", "--quiet", "--hard", state.head_before)
     _record(state, Fate.DROPPED)
     state.position += 1
     return _replay(forge, work, state)
@@ -304,7 +335,7 @@ def abort_refresh(forge: Forge, project: str, release: str) -> None:
 
 
 def _abort(forge: Forge, project: str, release: str) -> None:
-    work = work_dir(forge.build_dir, project, release)
+    work = WorkTree(work_dir(forge.build_dir, project, release))
     state = _load_state(forge, work, project, release)
     if state.writing:
         raise ForgeError(
@@ -312,18 +343,18 @@ def _abort(forge: Forge, project: str, release: str) -> None:
             "and releases.yaml: run --continue to finish it (it is safe to run again)"
         )
     # Record what the maintainer resolved and staged, for the next run.
-    git.run(["rerere"], cwd=work, env=STABLE_ENV, check=False)
-    shutil.rmtree(work)
+    work.git("rerere", check=False)
+    work.remove()
     forge.log(f"refresh of {project} ({release}) aborted; patches/ and releases.yaml are untouched")
 
 
-def _replay(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
+def _replay(forge: Forge, work: WorkTree, state: RefreshState) -> SeriesChanges:
     folder = Path(state.folder)
     source = mirror(forge, state.repo)
     while state.position < len(state.patches):
         name = state.patches[state.position]
         patch = folder / name
-        state.head_before = _head(work)
+        state.head_before = work.head()
         if not state.dry_run:
             state.picking = True
             _save(work, state)  # a crash from here on is resumed by --continue
@@ -336,7 +367,7 @@ def _replay(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
             source, state.onto_commit, read_patch(patch), since=state.old_commit
         ):
             _record(state, Fate.LANDED, landing.describe())
-        elif worktree.reverse_applies(work, patch):
+        elif work.reverse_applies(patch):
             _record(state, Fate.LANDED, f"already upstream in {state.onto} (reverse-applies)")
         else:
             lead = find_same_bug(
@@ -347,57 +378,58 @@ def _replay(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
     return _finish(forge, work, state)
 
 
-def _pick(work: Path, state: RefreshState, name: str, patch: Path, lead: str = "") -> None:
-    """Cherry-pick the patch onto the new ref; ``lead`` (an upstream fix of its bug) goes along."""
-    pick = git.run(
-        ["cherry-pick", state.commits[state.position]], cwd=work, env=STABLE_ENV, check=False
-    )
-    said = pick.stdout.decode(errors="replace") + pick.stderr.decode(errors="replace")
-    if pick.returncode == 0:
+def _pick(work: WorkTree, state: RefreshState, name: str, patch: Path, lead: str = "") -> None:
+    """Cherry-pick the patch onto the new ref; ``lead`` (an upstream fix of its bug) goes along.
+
+    What happened is read from the work tree, not from git's output: a pick
+    that stopped without meeting a conflict stopped because the 3-way merge
+    left nothing to commit.
+    """
+    if work.succeeds("cherry-pick", state.commits[state.position]):
         same = _applies_as_is(work, patch, state.head_before)
         _record(state, Fate.UNCHANGED if same else Fate.REBASED, lead)
-    elif "is now empty" in said or "nothing to commit" in said:
-        _git(work, "cherry-pick", "--skip")
+    elif not work.pick_conflicted:
+        work.git("cherry-pick", "--skip")
         _record(state, Fate.LANDED, f"already upstream in {state.onto} (3-way merge left nothing)")
-    elif not _unresolved(work):
+    elif not work.unresolved():
         # rerere replayed a recorded resolution for every conflicting file.
-        if _staged_changes(work):
-            _git(work, "cherry-pick", "--continue")
+        if work.staged_changes():
+            work.git("cherry-pick", "--continue")
             _record(state, Fate.RECORDED, lead)
         else:
-            _git(work, "cherry-pick", "--skip")
+            work.git("cherry-pick", "--skip")
             _record(state, Fate.EMPTY, "a recorded resolution left nothing")
     elif state.dry_run:
         detail = _conflict_detail(work, patch, state.head_before)
-        _git(work, "cherry-pick", "--abort")
+        work.git("cherry-pick", "--abort")
         lead = f"; {lead}" if lead else ""
         _record(state, Fate.CONFLICTS, f"{detail} (left out for the rest of the dry run){lead}")
     else:
         _stop(work, state, name, lead)
 
 
-def _finish(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
+def _finish(forge: Forge, work: WorkTree, state: RefreshState) -> SeriesChanges:
     folder = Path(state.folder)
     if not state.dry_run and not state.writing:
         _require_ref_unmoved(forge, state)  # checked before anything is written
-    kept = [(name, detail, Fate(fate)) for name, fate, detail in state.fates if Fate(fate).kept]
-    picked = commits(work, state.onto_commit)
+    kept = [record for record in state.fates if record.fate.kept]
+    picked = work.commits(state.onto_commit)
     if len(picked) != len(kept):
         raise ForgeError(
             f"the work tree {work} holds {len(picked)} commits on {state.onto} but "
             f"{len(kept)} patches were kept: reset it or --abort"
         )
     entries = []
-    for (name, _detail, fate), commit in zip(kept, picked, strict=True):
-        original = read_patch(folder / name)
-        if fate == Fate.UNCHANGED and not state.normalize:
-            entries.append(Entry(name, original.raw, keep=True))
+    for record, commit in zip(kept, picked, strict=True):
+        original = read_patch(folder / record.name)
+        if record.fate == Fate.UNCHANGED and not state.normalize:
+            entries.append(Entry(record.name, original.raw, keep=True))
         else:
-            entries.append(Entry(name, stable_text(work, commit, original)))
+            entries.append(Entry(record.name, stable_text(work.path, commit, original)))
     dropped = [
-        (name, f"{fate}: {detail}" if detail else fate)
-        for name, fate, detail in state.fates
-        if not Fate(fate).kept and Fate(fate) != Fate.CONFLICTS
+        (r.name, f"{r.fate.value}: {r.detail}" if r.detail else r.fate.value)
+        for r in state.fates
+        if not r.fate.kept and r.fate != Fate.CONFLICTS
     ]
     if not state.dry_run:
         state.writing = True
@@ -406,10 +438,10 @@ def _finish(forge: Forge, work: Path, state: RefreshState) -> SeriesChanges:
     if not state.dry_run:
         set_ref(forge.manifest, state.release, state.project, state.old_ref, state.onto)
     forge.log(_report(state, changes))
-    shutil.rmtree(work)  # the state goes last: until here --continue redoes the write-back
-    conflicts = [name for name, fate, _ in state.fates if fate == Fate.CONFLICTS.value]
+    work.remove()  # the state goes last: until here --continue redoes the write-back
+    conflicts = [r.name for r in state.fates if r.fate == Fate.CONFLICTS]
     if conflicts:  # only a dry run gets here with conflicts: it must not pass
-        raise RefreshStopped(
+        raise DryRunConflicts(
             f"dry run: {', '.join(conflicts)} conflict{'s' if len(conflicts) == 1 else ''} "
             f"on {state.onto}; a refresh would stop there for a resolution"
         )
@@ -427,7 +459,7 @@ def _report(state: RefreshState, changes: SeriesChanges) -> str:
         )
         if items
     ]
-    left_out = [f for f in state.fates if f[1] == Fate.CONFLICTS.value]
+    left_out = [r for r in state.fates if r.fate == Fate.CONFLICTS]
     if left_out:
         counts.append(f"{len(left_out)} conflict{'s' if len(left_out) > 1 else ''}")
     if state.dry_run:
@@ -439,21 +471,21 @@ def _report(state: RefreshState, changes: SeriesChanges) -> str:
         f"{state.onto_commit[:8]}; {', '.join(counts) or 'no patches'} ({verb})"
     )
     lines = [head]
-    for name, fate, detail in state.fates:
-        lines.append(f"  {fate:<36} {name}" + (f": {detail}" if detail else ""))
+    for r in state.fates:
+        lines.append(f"  {r.fate.value:<36} {r.name}" + (f": {r.detail}" if r.detail else ""))
     if changes.removed_folder and not left_out:
         removed = "would be removed" if state.dry_run else "is removed"
         lines.append(f"  every patch is gone: {state.folder} {removed}")
     return "\n".join(lines)
 
 
-def _stop(work: Path, state: RefreshState, name: str, lead: str = "") -> None:
-    files = ", ".join(_unresolved(work)) or "the tree"
+def _stop(work: WorkTree, state: RefreshState, name: str, lead: str = "") -> None:
+    files = ", ".join(work.unresolved()) or "the tree"
     state.picking = False  # stopped for the maintainer: --continue reads the work tree
     _save(work, state)
     task = f"inv patches.refresh -s {state.project} -r {state.release}"
     lead = f" ({lead})" if lead else ""
-    raise RefreshStopped(
+    raise PatchConflicts(
         f"{name} conflicts on {state.onto} in {files}{lead}. Resolve it in {work} and `git add` the "
         f"files, then `{task} --continue`; or `{task} --skip` to drop this patch; "
         f"or `{task} --abort` to drop the refresh"
@@ -461,45 +493,43 @@ def _stop(work: Path, state: RefreshState, name: str, lead: str = "") -> None:
 
 
 def _record(state: RefreshState, fate: Fate, detail: str = "") -> None:
-    state.fates.append([state.patches[state.position], fate.value, detail])
+    state.fates.append(FateRecord(state.patches[state.position], fate, detail))
 
 
-def _applies_as_is(work: Path, patch: Path, base: str) -> bool:
+def _applies_as_is(work: WorkTree, patch: Path, base: str) -> bool:
     """The file applies to ``base`` with plain git apply and gives the 3-way result's tree."""
-    with scratch_index(work / ".git", base) as env:
+    with scratch_index(work.git_dir, base) as env:
         applied = git.run(
             ["apply", "--cached", "--whitespace=nowarn", str(patch.resolve())],
-            git_dir=work / ".git",
+            git_dir=work.git_dir,
             env=env,
             check=False,
         )
         if applied.returncode != 0:
             return False
-        tree = git.text(["write-tree"], git_dir=work / ".git", env=env)
-    return tree == _tree(work, "HEAD")
+        tree = git.text(["write-tree"], git_dir=work.git_dir, env=env)
+    return tree == work.tree("HEAD")
 
 
-def _conflict_detail(work: Path, patch: Path, base: str) -> str:
-    files = ", ".join(_unresolved(work))
-    [result] = check_series(work / ".git", base, (patch,))
+def _conflict_detail(work: WorkTree, patch: Path, base: str) -> str:
+    files = ", ".join(work.unresolved())
+    [result] = check_series(work.git_dir, base, (patch,))
     return result.detail if result.detail else f"conflicts in {files}"
 
 
-def _require_resolved(work: Path, name: str) -> None:
-    unresolved = _unresolved(work)
+def _require_resolved(work: WorkTree, name: str) -> None:
+    unresolved = work.unresolved()
     if unresolved:
-        raise RefreshStopped(
+        raise NotResolved(
             f"{name} is not resolved yet in {work}: {', '.join(unresolved)} still conflict; "
             "edit them and `git add` them, then --continue (or --skip to drop the patch)"
         )
     _require_no_markers(work, name, "HEAD", None)
 
 
-def _require_no_markers(work: Path, name: str, base: str, head: str | None) -> None:
+def _require_no_markers(work: WorkTree, name: str, base: str, head: str | None) -> None:
     """Refuse a resolution that still holds conflict markers."""
-    diff = git.text_raw(
-        ["diff", "--cached", base] if head is None else ["diff", base, head], cwd=work
-    )
+    diff = work.text_raw(*(["diff", "--cached", base] if head is None else ["diff", base, head]))
     current, marked = "", set()
     for line in diff.splitlines():
         if line.startswith("+++ b/"):
@@ -507,44 +537,28 @@ def _require_no_markers(work: Path, name: str, base: str, head: str | None) -> N
         elif line.startswith("+") and (line[1:].startswith(_MARKERS) or line[1:] == "======="):
             marked.add(current)
     if marked:
-        raise RefreshStopped(
+        raise NotResolved(
             f"{name}: {', '.join(sorted(marked))} still hold conflict markers "
             "(<<<<<<<, =======, >>>>>>>): finish the resolution, `git add`, then --continue"
         )
 
 
-def _unresolved(work: Path) -> list[str]:
-    return git.text(["diff", "--name-only", "--diff-filter=U"], cwd=work).split()
+def _save(work: WorkTree, state: RefreshState) -> None:
+    """The state as JSON (fates as [name, fate, detail]): the only place it becomes text."""
+    data = asdict(state)
+    data["fates"] = [[r.name, r.fate.value, r.detail] for r in state.fates]
+    (work.git_dir / STATE_FILE).write_text(json.dumps(data, indent=2))
 
 
-def _staged_changes(work: Path) -> bool:
-    return git.run(["diff", "--cached", "--quiet", "HEAD"], cwd=work, check=False).returncode != 0
-
-
-def _unstaged_changes(work: Path) -> bool:
-    return git.run(["diff", "--quiet"], cwd=work, check=False).returncode != 0
-
-
-def _head(work: Path) -> str:
-    return git.text(["rev-parse", "HEAD"], cwd=work)
-
-
-def _tree(work: Path, rev: str) -> str:
-    return git.text(["rev-parse", f"{rev}^{{tree}}"], cwd=work)
-
-
-def _save(work: Path, state: RefreshState) -> None:
-    (work / ".git" / STATE_FILE).write_text(json.dumps(asdict(state), indent=2))
-
-
-def _load_state(forge: Forge, work: Path, project: str, release: str) -> RefreshState:
-    state_file = work / ".git" / STATE_FILE
+def _load_state(forge: Forge, work: WorkTree, project: str, release: str) -> RefreshState:
+    state_file = work.git_dir / STATE_FILE
     if not state_file.is_file():
         raise ForgeError(f"no refresh of {project} ({release}) is under way (nothing in {work})")
     try:
-        state = RefreshState(**json.loads(state_file.read_text()))
-        for _name, fate, _detail in state.fates:
-            Fate(fate)  # a hand-edited fate is refused here, not later
+        data = json.loads(state_file.read_text())
+        # A hand-edited fate is refused here, not later.
+        data["fates"] = [FateRecord(n, Fate(f), d) for n, f, d in data.get("fates", [])]
+        state = RefreshState(**data)
         if not 0 <= state.position <= len(state.patches) == len(state.commits):
             raise ValueError(f"position {state.position} outside the series")
         # Every path in the state is the pair's own: a hand-edited folder
@@ -582,7 +596,7 @@ def _series_files(folder: Path) -> dict[str, str]:
     }
 
 
-def _require_series_unchanged(state: RefreshState, work: Path) -> None:
+def _require_series_unchanged(state: RefreshState, work: WorkTree) -> None:
     """The series must be as the refresh found it: a change made meanwhile is never overwritten."""
     if not state.series_files:
         return  # a state written before the series was recorded
@@ -592,7 +606,7 @@ def _require_series_unchanged(state: RefreshState, work: Path) -> None:
         n for n in now.keys() | state.series_files.keys() if now.get(n) != state.series_files.get(n)
     )
     if changed:
-        raise RefreshStopped(
+        raise SeriesChanged(
             f"{folder} changed while the refresh was stopped ({', '.join(changed)}): "
             f"the refresh would overwrite it. Keep your change and --abort, then refresh again"
         )
@@ -617,7 +631,3 @@ def _require_ref_unmoved(forge: Forge, state: RefreshState) -> None:
             f"refresh started from {state.old_ref}; nothing was written: set it back to "
             f"{state.old_ref} and --continue, or --abort"
         )
-
-
-def _git(work: Path, *args: str) -> None:
-    git.run(list(args), cwd=work, env=STABLE_ENV)

@@ -13,12 +13,14 @@ them.
 from __future__ import annotations
 
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import git
-from imageforge.maintain.write import STABLE_ENV
+from imageforge.maintain.write import STABLE_ENV, commits
 from imageforge.patches.patchfile import PatchFile, read_patch
 from imageforge.upstream.pinned import Pinned
 
@@ -26,40 +28,129 @@ from imageforge.upstream.pinned import Pinned
 NO_AUTHOR = ("imageforge", "imageforge@localhost")
 
 
-def create(forge: Forge, work: Path, target: Pinned) -> None:
-    """An empty repository at ``work`` that sees every object of ``target``'s mirror."""
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    git.run(["init", "--quiet", str(work)], env=STABLE_ENV)
-    git.pin_attributes(work / ".git")
-    alternates = work / ".git" / "objects" / "info" / "alternates"
+# What a stopped git operation leaves in .git, and how to end it.
+IN_PROGRESS = {
+    "rebase-merge": "a rebase (git rebase --continue or --abort)",
+    "rebase-apply": "a rebase or am (git rebase --continue / git am --continue, or --abort)",
+    "CHERRY_PICK_HEAD": "a cherry-pick (git cherry-pick --continue or --abort)",
+    "REVERT_HEAD": "a revert (git revert --continue or --abort)",
+    "MERGE_HEAD": "a merge (git merge --continue or --abort)",
+    "BISECT_LOG": "a bisect (git bisect reset)",
+}
+
+
+@dataclass(frozen=True)
+class WorkTree:
+    """A work tree under build/work/ and the questions refresh and edit ask of it.
+
+    Every git command runs in it with the stable environment (no user or
+    system config, the forge's identity, no editor).
+    """
+
+    path: Path
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    @property
+    def git_dir(self) -> Path:
+        return self.path / ".git"
+
+    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        return git.run(list(args), cwd=self.path, env=STABLE_ENV, check=check)
+
+    def text(self, *args: str) -> str:
+        return git.text(list(args), cwd=self.path, env=STABLE_ENV)
+
+    def text_raw(self, *args: str) -> str:
+        return git.text_raw(list(args), cwd=self.path, env=STABLE_ENV)
+
+    def succeeds(self, *args: str) -> bool:
+        return self.git(*args, check=False).returncode == 0
+
+    def head(self) -> str:
+        return self.text("rev-parse", "HEAD")
+
+    def tree(self, rev: str) -> str:
+        return self.text("rev-parse", f"{rev}^{{tree}}")
+
+    def commits(self, base: str) -> list[str]:
+        return commits(self.path, base)
+
+    def subject(self, commit: str) -> str:
+        return self.text("log", "-1", "--format=%s", commit)
+
+    def unresolved(self) -> list[str]:
+        return self.text("diff", "--name-only", "--diff-filter=U").split()
+
+    def staged_changes(self) -> bool:
+        return not self.succeeds("diff", "--cached", "--quiet", "HEAD")
+
+    def unstaged_changes(self) -> bool:
+        return not self.succeeds("diff", "--quiet")
+
+    @property
+    def picking(self) -> bool:
+        """A cherry-pick is stopped here."""
+        return (self.git_dir / "CHERRY_PICK_HEAD").is_file()
+
+    @property
+    def pick_conflicted(self) -> bool:
+        """The stopped cherry-pick met conflicts (resolved since, by hand or by rerere).
+
+        git lists them in the message it prepares (MERGE_MSG, "# Conflicts:");
+        a pick that stopped only because it left nothing to commit has none.
+        """
+        message = self.git_dir / "MERGE_MSG"
+        return message.is_file() and "\n# Conflicts:\n" in message.read_text(errors="replace")
+
+    def operation_in_progress(self) -> str | None:
+        """The git operation stopped here (with how to end it), if any."""
+        for marker, operation in IN_PROGRESS.items():
+            if (self.git_dir / marker).exists():
+                return operation
+        return None
+
+    def reverse_applies(self, patch: Path) -> bool:
+        return self.succeeds("apply", "--check", "--reverse", str(patch.resolve()))
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def create(forge: Forge, path: Path, target: Pinned) -> WorkTree:
+    """An empty repository at ``path`` that sees every object of ``target``'s mirror."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    git.run(["init", "--quiet", str(path)], env=STABLE_ENV)
+    work = WorkTree(path)
+    git.pin_attributes(work.git_dir)
+    alternates = work.git_dir / "objects" / "info" / "alternates"
     alternates.write_text(f"{(target.git_dir / 'objects').resolve()}\n")
     resolutions = forge.cache / "rerere" / target.project
     resolutions.mkdir(parents=True, exist_ok=True)
-    (work / ".git" / "rr-cache").symlink_to(resolutions.resolve())
+    (work.git_dir / "rr-cache").symlink_to(resolutions.resolve())
     for key, value in (("rerere.enabled", "true"), ("rerere.autoUpdate", "true")):
-        run(work, "config", key, value)
+        work.git("config", key, value)
+    return work
 
 
 def import_series(
-    work: Path, base: str, patches: tuple[Path, ...], ref: str, branch: str = "forge-series"
+    work: WorkTree, base: str, patches: tuple[Path, ...], ref: str, branch: str = "forge-series"
 ) -> list[str]:
     """Commit each patch on ``base`` (strictly, as the gate checks); return the commits.
 
     A patch already upstream at ``base`` (it reverse-applies) gets "" instead of a commit.
     """
-    run(work, "checkout", "--quiet", "-b", branch, base)
+    work.git("checkout", "--quiet", "-b", branch, base)
     commits = []
     for path in patches:
         patch = read_patch(path)
-        applied = git.run(
-            ["apply", "--index", "--whitespace=nowarn", str(path.resolve())],
-            cwd=work,
-            env=STABLE_ENV,
-            check=False,
+        applied = work.git(
+            "apply", "--index", "--whitespace=nowarn", str(path.resolve()), check=False
         )
         if applied.returncode != 0:
-            if reverse_applies(work, path):
+            if work.reverse_applies(path):
                 commits.append("")
                 continue
             raise ForgeError(
@@ -68,11 +159,11 @@ def import_series(
                 f"{git.last_words(applied.stderr.decode(errors='replace'))}"
             )
         commit(work, patch)
-        commits.append(git.text(["rev-parse", "HEAD"], cwd=work))
+        commits.append(work.head())
     return commits
 
 
-def commit(work: Path, patch: PatchFile) -> None:
+def commit(work: WorkTree, patch: PatchFile) -> None:
     """Commit the index as ``patch``: its author and date when it is a mail."""
     name, email = NO_AUTHOR
     if patch.author and "<" in patch.author:
@@ -82,16 +173,7 @@ def commit(work: Path, patch: PatchFile) -> None:
         env["GIT_AUTHOR_DATE"] = patch.date
     git.run(
         ["commit", "--quiet", "--no-verify", "--allow-empty", "--cleanup=verbatim", "-F", "-"],
-        cwd=work,
+        cwd=work.path,
         env=env,
         input=patch.message.encode() + b"\n",
     )
-
-
-def reverse_applies(work: Path, patch: Path) -> bool:
-    proc = git.run(["apply", "--check", "--reverse", str(patch.resolve())], cwd=work, check=False)
-    return proc.returncode == 0
-
-
-def run(work: Path, *args: str) -> None:
-    git.run(list(args), cwd=work, env=STABLE_ENV)
