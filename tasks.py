@@ -129,7 +129,7 @@ def checkout(c, service=None, release=None):
 @reports_errors
 def constraints_(c, release=None):
     """Write build/constraints/<release>/upper-constraints.txt: upstream + constraints/<release>.txt."""
-    from imageforge.image.inputs import release_constraints
+    from imageforge.constraints.generate import release_constraints
 
     forge = _forge()
     forge.manifest.require_projects(_selection(release))

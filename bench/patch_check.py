@@ -31,10 +31,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from imageforge.config.manifest import load_manifest
+from imageforge.constraints.projects import pinned
 from imageforge.context import Forge, from_environment, silent
 from imageforge.patches.gate import check_patches
 from imageforge.patches.series import discover
-from imageforge.upstream.projects import pinned
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,10 @@
 Packages built from source (services, patched libraries) get their pin set to
 the version actually built. The output keeps upstream's order and comments
 and carries no timestamp, so it changes only when its inputs do. The
-overrides' syntax and rules are in config/overrides.py.
+overrides' syntax and rules are in constraints/overrides.py; where each
+project comes from (and the ref of a library taken at its constrained
+version) in constraints/projects.py. This room is the one place that reads
+upper-constraints: the export and the image ask it.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imageforge.config.manifest import Release
-from imageforge.config.overrides import (
+from imageforge.constraints.overrides import (
     PIN_NAME,
     Change,
     apply_overrides,
     overrides_path,
     parse_overrides,
 )
+from imageforge.constraints.projects import UPPER_CONSTRAINTS, pinned, upper_constraints
 from imageforge.context import Forge
 from imageforge.host.files import under, write_atomically
-from imageforge.upstream.projects import UPPER_CONSTRAINTS, upper_constraints
+from imageforge.upstream.versions import package_name_of
 
 
 @dataclass(frozen=True)
@@ -76,3 +80,23 @@ def generate(
     )
     forge.log(result.summary(release.name))
     return result
+
+
+def source_versions(forge: Forge, release: str) -> dict[str, str]:
+    """The version each package built from source in ``release`` is built at.
+
+    Patched libraries and the services themselves, by their distribution name
+    (setup.cfg's, e.g. openstack-placement), at the version pbr gives their ref.
+    upper-constraints must not pin any of them to a PyPI release.
+    """
+    rel = forge.manifest.release(release)
+    versions = {}
+    for project in [*(lib.name for lib in rel.libraries), *(svc.name for svc in rel.services)]:
+        target = pinned(forge, release, project)
+        versions[package_name_of(target.show("setup.cfg"), project)] = target.version()
+    return versions
+
+
+def release_constraints(forge: Forge, release: str) -> Constraints:
+    """The release's constraints, with what it builds from source pinned to the built versions."""
+    return generate(forge, forge.manifest.release(release), source_versions(forge, release))

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imageforge.constraints.generate import Constraints, generate
+from imageforge.constraints.generate import Constraints, release_constraints
 from imageforge.context import Forge
 from imageforge.image.deps import dependency_lines
 from imageforge.image.reach import reached_libraries
 from imageforge.patches.export import Export, export_project
-from imageforge.upstream.projects import pinned
-from imageforge.upstream.versions import package_name_of
 
 
 @dataclass(frozen=True)
@@ -31,26 +29,6 @@ class BuildInputs:
     @property
     def exports(self) -> list[Export]:
         return [self.service, *self.libraries]
-
-
-def source_versions(forge: Forge, release: str) -> dict[str, str]:
-    """The version each package built from source in ``release`` is built at.
-
-    Patched libraries and the services themselves, by their distribution name
-    (setup.cfg's, e.g. openstack-placement), at the version pbr gives their ref.
-    upper-constraints must not pin any of them to a PyPI release.
-    """
-    rel = forge.manifest.release(release)
-    versions = {}
-    for project in [*(lib.name for lib in rel.libraries), *(svc.name for svc in rel.services)]:
-        target = pinned(forge, release, project)
-        versions[package_name_of(target.show("setup.cfg"), project)] = target.version()
-    return versions
-
-
-def release_constraints(forge: Forge, release: str) -> Constraints:
-    """The release's constraints, with what it builds from source pinned to the built versions."""
-    return generate(forge, forge.manifest.release(release), source_versions(forge, release))
 
 
 def prepare(forge: Forge, release: str, service: str) -> BuildInputs:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from imageforge.constraints.projects import pinned
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host.files import under
@@ -22,7 +23,6 @@ from imageforge.maintain.worktree import WorkTree
 from imageforge.maintain.write import Entry, SeriesChanges, stable_text, write_series
 from imageforge.patches.patchfile import read_patch
 from imageforge.patches.series import load_series
-from imageforge.upstream.projects import pinned
 
 STATE_FILE = "forge-edit.json"
 

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from imageforge.config.edit import set_ref
+from imageforge.constraints.projects import pinned
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import git
@@ -49,7 +50,6 @@ from imageforge.patches.landed import find_landing, find_same_bug
 from imageforge.patches.patchfile import read_patch
 from imageforge.patches.series import load_series
 from imageforge.upstream.pinned import mirror
-from imageforge.upstream.projects import pinned
 
 STATE_FILE = "forge-refresh.json"
 _MARKERS = ("<<<<<<< ", ">>>>>>> ")

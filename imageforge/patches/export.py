@@ -21,13 +21,13 @@ import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from imageforge.constraints.projects import pinned
 from imageforge.context import Forge
 from imageforge.host.files import file_lock, under, write_atomically
 from imageforge.patches.apply import APPLIES, PatchError, apply_series
 from imageforge.patches.lint import require_clean, touched_paths
 from imageforge.patches.series import Series, series_for
 from imageforge.upstream.pinned import Pinned
-from imageforge.upstream.projects import pinned
 from imageforge.upstream.versions import write_pkg_info
 
 RECORD = "export.json"

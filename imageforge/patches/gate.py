@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from imageforge.constraints.projects import pinned
 from imageforge.context import Forge
 from imageforge.patches.apply import CONFLICTS, LANDED, PatchResult, check_series
 from imageforge.patches.landed import find_landing, find_same_bug
@@ -16,7 +17,6 @@ from imageforge.patches.patchfile import read_patch
 from imageforge.patches.series import Series, select
 from imageforge.present import format_table
 from imageforge.upstream.pinned import Pinned
-from imageforge.upstream.projects import pinned
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from imageforge.config.overrides import ConstraintsError
+from imageforge.constraints.overrides import ConstraintsError
 from imageforge.host import process
 from imageforge.image.inputs import prepare
 from imageforge.patches.apply import APPLIES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from imageforge.config.overrides import parse_overrides
+from imageforge.constraints.overrides import parse_overrides
 
 UPSTREAM = textwrap.dedent(
     """\

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imageforge.config.overrides import (
+from imageforge.constraints.overrides import (
     ConstraintsError,
     apply_overrides,
     normalize,
@@ -158,7 +158,7 @@ def test_two_pins_for_the_same_environments_are_refused(tmp_path, text):
 def test_a_latin1_comment_is_only_a_comment(tmp_path):
     path = tmp_path / "2025.2.txt"
     path.write_bytes(b"# r\xe9vis\xe9 par Andr\xe9\nalembic===1.15.0  # caf\xe9\n")
-    from imageforge.config.overrides import parse_overrides
+    from imageforge.constraints.overrides import parse_overrides
 
     [override] = parse_overrides(path)
     assert override.name == "alembic"
@@ -167,7 +167,7 @@ def test_a_latin1_comment_is_only_a_comment(tmp_path):
 def test_a_latin1_byte_in_a_pin_is_one_line(tmp_path):
     path = tmp_path / "2025.2.txt"
     path.write_bytes(b"# ok\nalemb\xe9c===1.15.0\n")
-    from imageforge.config.overrides import parse_overrides
+    from imageforge.constraints.overrides import parse_overrides
 
     with pytest.raises(ConstraintsError) as caught:
         parse_overrides(path)

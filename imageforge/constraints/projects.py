@@ -2,12 +2,14 @@
 
 A library without an explicit ref is taken at the version the release's
 constraints pin, by its tag (OpenStack libraries tag every release); that
-needs upper-constraints.txt, which is read once per release and command.
+needs upper-constraints.txt, which is read here, once per release and
+command. It lives in the constraints room because of that: the export
+(patches/) and the image ask it, and it asks only upstream/ and config/.
 """
 
 from __future__ import annotations
 
-from imageforge.config.overrides import (
+from imageforge.constraints.overrides import (
     ConstraintsError,
     apply_overrides,
     overrides_path,
@@ -31,7 +33,7 @@ def pinned(forge: Forge, release_name: str, project: str, ref: str | None = None
             return pin(forge, project, release.name, service.repo, ref or service.ref)
     for library in release.libraries:
         if library.name == project:
-            chosen = ref or library.ref or _constraints_pin(forge, release.name, library.name)
+            chosen = ref or library.ref or constrained_version(forge, release.name, library.name)
             return pin(forge, project, release.name, library.repo, chosen)
     raise ForgeError(
         f"{project} is neither a service nor a library of release {release.name} "
@@ -63,7 +65,8 @@ def upper_constraints(forge: Forge, release_name: str) -> tuple[Pinned, str]:
     return forge.memo[key]
 
 
-def _constraints_pin(forge: Forge, release: str, name: str) -> str:
+def constrained_version(forge: Forge, release: str, name: str) -> str:
+    """The version of ``name`` that the release's constraints pin (after the overrides)."""
     _, upstream = upper_constraints(forge, release)
     lines, _ = apply_overrides(upstream, parse_overrides(overrides_path(forge.root, release)))
     return pinned_version(lines, name, release)
