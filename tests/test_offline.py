@@ -98,7 +98,7 @@ def test_a_cold_cache_fails_in_one_line_saying_offline(warm, name):
         root,
         TASKS[name],
         FORGE_CACHE_DIR=str(cold),
-        FORGE_BUILD_DIR=str(cold / "build"),
+        FORGE_BUILD_DIR=str(root / "cold-build"),  # beside the cache, never inside it
         **offline_env(root, root / "upstream", trace),
     )
     assert proc.returncode == 1

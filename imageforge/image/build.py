@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from imageforge.config.manifest import Service
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import docker
@@ -36,13 +35,12 @@ from imageforge.image.bake import (
 from imageforge.image.baseimage import arch_of, require_emulation
 from imageforge.image.board import board_for
 from imageforge.image.deps import write_context
-from imageforge.image.inputs import BuildInputs, prepare
+from imageforge.image.inputs import BuildInputs, plan_inputs
 from imageforge.image.key import KEY_LABEL, content_key, key_tag, list_key
 from imageforge.image.plan import ImageBuild, shared_image_build, shared_image_tag
 from imageforge.image.progress import Image, State, run_bake, tail
 from imageforge.image.summary import Row, summary_table, write_summary
 from imageforge.image.tags import forge_revision, image_references, tag_names
-from imageforge.patches.export import Export
 
 LABEL_PREFIX = "org.imageforge"
 # os/arch[/variant], as buildx takes them (linux/amd64, linux/arm64, linux/arm/v7).
@@ -170,11 +168,12 @@ def _plan(
             f"{library.series_digest or 'none'}"
         )
     requirements = list(inputs.requirements)
+    # Paths only: materialise() writes them, for a build (planning writes nothing).
     contexts = (
         ("source", export.tree),
-        ("requirements", _deps_context(forge, release.name, service, export, requirements)),
+        ("requirements", _context_folder(forge, release.name, service.name, "deps")),
         ("constraints", inputs.constraints.path.parent),
-        ("libraries", _libraries_context(forge, release.name, service, inputs, options.dry_run)),
+        ("libraries", _context_folder(forge, release.name, service.name, "libraries")),
     )
     chosen = platforms.parse(options.platform)
     several = len(chosen) > 1
@@ -251,7 +250,7 @@ def build_services(
     if not options.dry_run:
         require_buildx()
     started_at, started = time.time(), time.monotonic()
-    planned = [_plan(forge, rel, svc, prepare(forge, rel, svc), options) for rel, svc in pairs]
+    planned = [_plan(forge, rel, svc, plan_inputs(forge, rel, svc), options) for rel, svc in pairs]
     if options.dry_run:
         definition = bake_definition(
             [BakeImage(v.target, v.steps) for p in planned for v in p.variants], forge.buildx_args
@@ -261,6 +260,8 @@ def build_services(
         )
         forge.log(json.dumps(definition, indent=2, sort_keys=True))
         return []
+    for p in planned:
+        materialise(forge, p)
     for base in dict.fromkeys(base_image_for(forge, p.release) for p in planned):
         _require_base_image(base)
     for p in planned:
@@ -431,29 +432,26 @@ def _describe(result: BuildResult, *, pushed: bool) -> str:
     return "\n".join(lines)
 
 
-def _deps_context(
-    forge: Forge, release: str, service: Service, export: Export, requirements: list[str]
-) -> Path:
-    """The folder with requirements.txt: everything the venv needs besides the service."""
-    folder = under(forge.build_dir / "contexts", release, service.name, "deps")
-    return write_context(folder, requirements, export.package)
+def _context_folder(forge: Forge, release: str, service: str, name: str) -> Path:
+    """build/contexts/<release>/<service>/<name>: one per service, as images differ."""
+    return under(forge.build_dir / "contexts", release, service, name)
 
 
-def _libraries_context(
-    forge: Forge, release: str, service: Service, inputs: BuildInputs, dry_run: bool
-) -> Path:
-    """The service's folder of the patched library trees it needs (empty when none).
+def materialise(forge: Forge, planned: PlannedImage) -> None:
+    """Write what the build of ``planned`` reads: constraints, deps and libraries contexts.
 
-    One per service: images of one graph may need different libraries.
+    Only a build calls this; planning (smoke, verify: "which image would this
+    be?") computes the same paths and writes nothing.
     """
-    folder = under(forge.build_dir / "contexts", release, service.name, "libraries")
-    if dry_run:
-        return folder
+    inputs = planned.inputs
+    inputs.constraints.write()
+    deps = _context_folder(forge, planned.release, planned.service, "deps")
+    write_context(deps, list(inputs.requirements), inputs.service.package)
+    folder = _context_folder(forge, planned.release, planned.service, "libraries")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for library in inputs.libraries:
         shutil.copytree(library.tree, folder / library.project, symlinks=True)
-    return folder
 
 
 def require_buildx() -> None:
@@ -487,7 +485,7 @@ def planned_image(
     """The service image a build would produce now (tags and labels), and its inputs."""
     platform = options.platform if options else None
     dry = BuildOptions(platform=platform, dry_run=True)
-    planned = _plan(forge, release, service, prepare(forge, release, service), dry)
+    planned = _plan(forge, release, service, plan_inputs(forge, release, service), dry)
     return planned.image, planned.inputs
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imageforge.constraints.generate import Constraints, release_constraints
+from imageforge.constraints.generate import Constraints, image_constraints
 from imageforge.context import Forge
 from imageforge.image.deps import dependency_lines
 from imageforge.image.reach import reached_libraries
@@ -31,18 +31,30 @@ class BuildInputs:
         return [self.service, *self.libraries]
 
 
-def prepare(forge: Forge, release: str, service: str) -> BuildInputs:
-    """Export the service and the patched libraries it needs; generate the constraints."""
+def plan_inputs(forge: Forge, release: str, service: str) -> BuildInputs:
+    """What one image consumes, computed: nothing is written when the exports are current.
+
+    An export missing or out of date is made (it is a cache of the pinned
+    tree); the constraints are computed in memory (``prepare`` writes them),
+    and only the image's own projects are pinned.
+    """
     rel = forge.manifest.release(release)
     settings = rel.service(service)
     export = export_project(forge, release, service)
     what = f"{service} ({release})"
     requirements = dependency_lines(export.tree, settings.extras, settings.pip_packages, what)
     libraries = tuple(export_project(forge, release, lib.name) for lib in rel.libraries)
-    constraints = release_constraints(forge, release)
+    constraints = image_constraints(forge, release, service)
     return BuildInputs(
         service=export,
-        libraries=reached_libraries(forge, requirements, constraints.path, libraries, what),
+        libraries=reached_libraries(forge, requirements, constraints.content, libraries, what),
         constraints=constraints,
         requirements=tuple(requirements),
     )
+
+
+def prepare(forge: Forge, release: str, service: str) -> BuildInputs:
+    """``plan_inputs``, with the image's constraints file written for a build to use."""
+    inputs = plan_inputs(forge, release, service)
+    inputs.constraints.write()
+    return inputs

@@ -37,15 +37,19 @@ _VIA = re.compile(r"^\s+#\s+(?:via\s+)?(?!via$)(\S.*)$")
 def reached_libraries(
     forge: Forge,
     requirements: list[str],
-    constraints: Path,
+    constraints: str,
     libraries: tuple[Export, ...],
     what: str,
 ) -> tuple[Export, ...]:
-    """The ``libraries`` that ``requirements`` lead to; ``what`` names the image in the log."""
+    """The ``libraries`` that ``requirements`` lead to under ``constraints`` (the file's text).
+
+    ``what`` names the image in the log. The answer is kept under build/reach/
+    by its inputs, so asking again (smoke, verify) writes nothing.
+    """
     if not libraries:
         return ()
     trees = [str(library.tree) for library in libraries]
-    inputs = [requirements, constraints.read_text(), [lib.tree_digest for lib in libraries]]
+    inputs = [requirements, constraints, [lib.tree_digest for lib in libraries]]
     digest = hashlib.sha256(json.dumps([inputs, trees]).encode()).hexdigest()
     answer = forge.build_dir / "reach" / f"{digest[:24]}.json"
     try:
@@ -67,12 +71,14 @@ def reached_libraries(
 
 
 def _resolve(
-    forge: Forge, requirements: list[str], constraints: Path, trees: list[str], what: str
+    forge: Forge, requirements: list[str], constraints_text: str, trees: list[str], what: str
 ) -> set[str] | None:
     """The library ``trees`` that something in ``requirements`` requires, or None (logged)."""
     with tempfile.TemporaryDirectory(prefix="forge-reach-") as scratch:
         wanted, own = Path(scratch, "requirements.txt"), Path(scratch, "libraries.txt")
         resolved = Path(scratch, "resolved.txt")
+        constraints = Path(scratch, "constraints.txt")
+        constraints.write_text(constraints_text)
         wanted.write_text("".join(f"{line}\n" for line in requirements))
         own.write_text("".join(f"{tree}\n" for tree in trees))
         command = [

@@ -64,7 +64,7 @@ class ImageRunner:
 
 @contextmanager
 def probe_runner(
-    image: str, exports: Sequence[Export] = (), constraints: Path | None = None
+    image: str, exports: Sequence[Export] = (), constraints: str | None = None
 ) -> Iterator[ImageRunner]:
     """An ImageRunner whose /forge-check holds the probe, packaging, the pins and patched files."""
     if not docker.image_exists(image):
@@ -73,8 +73,8 @@ def probe_runner(
         probe_dir = Path(scratch)
         shutil.copy(PROBE, probe_dir / "probe.py")
         shutil.copytree(Path(packaging.__file__).parent, probe_dir / "packaging")
-        if constraints is not None:
-            shutil.copy(constraints, probe_dir / "constraints.txt")
+        if constraints is not None:  # the constraints file's text
+            (probe_dir / "constraints.txt").write_text(constraints)
         for export in exports:
             for path in export.patched_files:
                 target = probe_dir / "trees" / export.project / path

@@ -27,7 +27,7 @@ def smoke_service(
     checks_file = forge.root / "images" / service / "smoke.yaml"
     checks = smoke.load_checks(checks_file) if checks_file.is_file() else []
     results = smoke.smoke_image(
-        image, inputs.service.version, checks, inputs.exports, inputs.constraints.path
+        image, inputs.service.version, checks, inputs.exports, inputs.constraints.content
     )
     platform = f"@{options.platform}" if options.platform else ""
     return smoke.report(f"{service}/{release}{platform}", image, results)

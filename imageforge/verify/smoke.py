@@ -169,7 +169,7 @@ def smoke_image(
     version: str,
     checks: list[Check],
     exports: Sequence[Export],
-    constraints: Path | None,
+    constraints: str | None,
 ) -> list[Finding]:
     """Every service check and policy check against ``image``."""
     with probe_runner(image, exports, constraints) as runner:

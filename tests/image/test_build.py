@@ -60,7 +60,7 @@ def test_dry_run_prints_the_bake_file(tmp_path, forge_dirs):
     assert service["contexts"] == {
         "source": f"{build_dir}/sources/2025.2/demo/tree",
         "requirements": f"{build_dir}/contexts/2025.2/demo/deps",
-        "constraints": f"{build_dir}/constraints/2025.2",
+        "constraints": f"{build_dir}/constraints/2025.2/demo",
         "libraries": f"{build_dir}/contexts/2025.2/demo/libraries",
         # The shared images come from the same graph, not from an image store.
         "imageforge/python-base:example-base-1": "target:python-base-example-base-1",

@@ -153,3 +153,38 @@ def test_a_hand_edited_answer_is_asked_again_and_no_uv_takes_every_library(
     [library] = prepare(forge, "2025.2", "demo").libraries
     assert library.project == "demo-lib"
     assert any("uv: command not found); taking all" in line for line in logged), logged
+
+
+def test_planning_pins_only_the_images_own_projects_and_writes_nothing(project, tmp_path):
+    """Another service of the release is not pinned (here its ref could not even be)."""
+    from imageforge.host import git as forge_git
+    from imageforge.image.inputs import plan_inputs
+
+    manifest, _ = project
+    text = manifest.read_text()
+    text = text.replace(
+        "services:\n  demo:", "services:\n  other: {repo: file:///nowhere/other}\n  demo:"
+    )
+    text = text.replace(
+        "services: {demo: {ref: 1.0.1}}", "services: {demo: {ref: 1.0.1}, other: {ref: 9.9.9}}"
+    )
+    manifest.write_text(text)
+    (tmp_path / "images" / "other").mkdir()
+    (tmp_path / "images" / "other" / "Dockerfile").write_text("FROM scratch\n")
+    forge = make_forge(manifest, tmp_path)
+    prepare(forge, "2025.2", "demo")  # the build: exports, constraints, the reach answer
+    build = tmp_path / "build"
+    before = {p: p.stat().st_mtime_ns for p in build.rglob("*")}
+    forge_git.COMMAND_LOG = []
+    try:
+        inputs = plan_inputs(make_forge(manifest, tmp_path), "2025.2", "demo")
+        touched = [" ".join(c) for c in forge_git.COMMAND_LOG]
+    finally:
+        forge_git.COMMAND_LOG = None
+    assert {p: p.stat().st_mtime_ns for p in build.rglob("*")} == before, "nothing written"
+    assert not any("nowhere" in c or "other" in c for c in touched), touched
+    assert (
+        inputs.constraints.path
+        == build / "constraints" / "2025.2" / "demo" / "upper-constraints.txt"
+    )
+    assert inputs.constraints.path.read_text() == inputs.constraints.content

@@ -58,3 +58,15 @@ def test_an_image_never_built_says_build_it_first(copy):
     forge = make_forge(project, project.parent, base_image=forge.base_image)
     with pytest.raises(ForgeError, match=r"is not here: build it first \(inv build\)$"):
         smoke_service(forge, "2025.2", "demo", BuildOptions())
+
+
+def test_smoke_of_a_current_image_writes_nothing_under_build(built, base_image):
+    """Planning ("which image would this be?") computes; only a build writes contexts."""
+    _, _, project, root = built
+    forge = make_forge(project, root, base_image=base_image)
+    build = root / "build"
+    before = {p: p.stat().st_mtime_ns for p in build.rglob("*")}
+    report = smoke_service(forge, "2025.2", "demo", BuildOptions())
+    assert report.ok, report.table()
+    after = {p: p.stat().st_mtime_ns for p in build.rglob("*")}
+    assert after == before

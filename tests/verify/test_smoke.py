@@ -87,7 +87,7 @@ def smoke(built, image):
             "1.0.2",
             checks,
             [result.inputs.service, *result.inputs.libraries],
-            result.inputs.constraints.path,
+            result.inputs.constraints.content,
         )
     }
 
