@@ -75,6 +75,16 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def coverage(session: nox.Session) -> None:
+    """Line coverage of imageforge by the tests (pass pytest options: -- -m "not docker")."""
+    tool = _tool(session, "coverage")
+    session.run(tool, "erase", external=True)
+    session.run(tool, "run", "-m", "pytest", *session.posargs, external=True)
+    session.run(tool, "report", "--show-missing", "--skip-covered", external=True)
+    session.run(tool, "report", "--format=total", external=True)
+
+
+@nox.session(default=False)
 @nox.parametrize(("release", "service"), PAIRS)
 def checkout(session: nox.Session, release: str, service: str) -> None:
     """Export one service's source at the ref its release pins."""
