@@ -59,7 +59,7 @@ def test_a_dry_run_writes_nothing(folder):
 
 def test_a_patch_without_a_diff_is_refused_before_anything_is_written(folder):
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    with pytest.raises(ForgeError, match="refusing to write 0002-two.patch: it holds no diff"):
+    with pytest.raises(ForgeError, match=r"refusing to write 0002-two\.patch: it holds no diff"):
         write_series(
             folder,
             [Entry("0001-one.patch", patch("uno")), Entry("0002-two.patch", b"Subject: x\n")],
