@@ -52,6 +52,13 @@ def reports_errors(body):
     return wrapper
 
 
+def _pair(project: str, release: str):
+    """The one value a maintenance task hands down: -s PROJECT -r RELEASE."""
+    from imageforge.config.manifest import Pair
+
+    return Pair(release, project)
+
+
 def _selection(values) -> tuple[str, ...]:
     return tuple(values or ())
 
@@ -110,15 +117,17 @@ def base_image(c, tag="imageforge/debian:bookworm", suite="bookworm", arch=None,
 @reports_errors
 def checkout(c, service=None, release=None):
     """Export patched trees (services and the release's patched libraries) into build/sources."""
+    from imageforge.config.manifest import Pair
     from imageforge.patches.export import export_project
 
     forge = _forge()
-    done: set[tuple[str, str]] = set()
+    done: set[Pair] = set()
     for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
         for project in [svc.name, *(lib.name for lib in rel.libraries)]:
-            if (rel.name, project) not in done:
-                done.add((rel.name, project))
-                export_project(forge, rel.name, project)
+            pair = Pair(rel.name, project)
+            if pair not in done:
+                done.add(pair)
+                export_project(forge, pair)
 
 
 @task(
@@ -189,10 +198,7 @@ def build(
         force=force,
         summary_json=Path(summary_json) if summary_json else None,
     )
-    pairs = [
-        (rel.name, svc.name)
-        for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))
-    ]
+    pairs = forge.manifest.selection(_selection(release), _selection(service))
     for result in build_services(forge, pairs, options):
         publish(forge, result, push=push, sbom=sbom, sign=sign)
 
@@ -214,9 +220,9 @@ def sbom_(c, service=None, release=None, base_image=None, platform=None):
     from imageforge.verify.service import sbom_service
 
     forge = _forge(base_image)
-    for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
+    for pair in forge.manifest.selection(_selection(release), _selection(service)):
         for one in _platforms(platform):
-            sbom_service(forge, rel.name, svc.name, BuildOptions(platform=one))
+            sbom_service(forge, pair, BuildOptions(platform=one))
 
 
 @task(
@@ -238,8 +244,8 @@ def smoke(c, service=None, release=None, build=False, base_image=None, platform=
     forge = _forge(base_image)
     _end_with(
         (
-            smoke_service(forge, rel.name, svc.name, BuildOptions(platform=one), build=build)
-            for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))
+            smoke_service(forge, pair, BuildOptions(platform=one), build=build)
+            for pair in forge.manifest.selection(_selection(release), _selection(service))
             for one in _platforms(platform)
         ),
         "smoke checks",
@@ -263,7 +269,9 @@ def _end_with(reports, what: str) -> None:
 
 def _platforms(platform: str | None) -> list[str | None]:
     """--platform a,b as one platform at a time; none: the image built without --platform."""
-    return [p.strip() for p in platform.split(",")] if platform else [None]
+    from imageforge.image import platforms
+
+    return platforms.parse(platform)
 
 
 @task(
@@ -286,10 +294,8 @@ def functional(c, service=None, release=None, build=False, base_image=None, back
     overrides = parse_backing_images(backing_image or ())
     _end_with(
         (
-            run_functional(
-                forge, rel.name, svc.name, BuildOptions(), build=build, backing_images=overrides
-            )
-            for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))
+            run_functional(forge, pair, BuildOptions(), build=build, backing_images=overrides)
+            for pair in forge.manifest.selection(_selection(release), _selection(service))
         ),
         "functional checks",
     )
@@ -311,8 +317,8 @@ def verify(c, service=None, release=None, base_image=None):
     forge = _forge(base_image)
     _end_with(
         (
-            verify_pushed(forge, rel.name, svc.name)
-            for rel, svc in forge.manifest.pairs(_selection(release), _selection(service))
+            verify_pushed(forge, pair)
+            for pair in forge.manifest.selection(_selection(release), _selection(service))
         ),
         "verification",
     )
@@ -443,19 +449,19 @@ def patches_refresh(
     if options and onto is None:
         raise Exit(f"error: {', '.join(options)} goes with --onto REF only", code=1)
     forge = _forge()
+    pair = _pair(service, release)
     if abort:
-        refresh.abort_refresh(forge, service, release)
+        refresh.abort_refresh(forge, pair)
     elif continue_:
-        refresh.continue_refresh(forge, service, release)
+        refresh.continue_refresh(forge, pair)
     elif skip:
-        refresh.skip_refresh(forge, service, release)
+        refresh.skip_refresh(forge, pair)
     elif onto is None:
         raise Exit("error: give --onto REF (or --continue / --skip / --abort)", code=1)
     else:
         refresh.refresh(
             forge,
-            service,
-            release,
+            pair,
             onto,
             dry_run=dry_run,
             normalize=normalize,
@@ -472,7 +478,7 @@ def patches_edit(c, service, release):
     """Check out the series as commits on a branch in build/work/ to edit with git."""
     from imageforge.maintain import edit
 
-    edit.edit(_forge(), service, release)
+    edit.edit(_forge(), _pair(service, release))
 
 
 @task(
@@ -489,7 +495,7 @@ def patches_export(c, service, release, dry_run=False, normalize=False):
     """Write the edited branch back as the series (stable output, unchanged files untouched)."""
     from imageforge.maintain import edit
 
-    edit.export(_forge(), service, release, dry_run=dry_run, normalize=normalize)
+    edit.export(_forge(), _pair(service, release), dry_run=dry_run, normalize=normalize)
 
 
 patches = Collection("patches")

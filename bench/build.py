@@ -27,7 +27,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from imageforge.config.manifest import load_manifest
+from imageforge.config.manifest import Pair, load_manifest
 from imageforge.context import from_environment, silent
 from imageforge.host import docker
 from imageforge.image.build import BuildOptions, build_service, plan_service_build
@@ -105,7 +105,7 @@ def main() -> None:
             )
 
         def build():
-            return build_service(forge(), args.release, args.service, options)
+            return build_service(forge(), Pair(args.release, args.service), options)
 
         if args.cold:
             docker.run(["builder", "prune", "--all", "--force"])
@@ -123,7 +123,7 @@ def main() -> None:
 
         # The same service built single-stage: the builder stage as the image.
         plan = plan_service_build(
-            forge(), args.release, args.service, patched_result.inputs, options
+            forge(), Pair(args.release, args.service), patched_result.inputs, options
         )[-1]
         single_tag = f"imageforge-bench/{args.service}:single-stage"
         single = replace(plan, tags=(single_tag,), labels=())

@@ -30,7 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.build import scratch_project, timed
-from imageforge.config.manifest import load_manifest
+from imageforge.config.manifest import Pair, load_manifest
 from imageforge.context import from_environment, silent
 from imageforge.host import docker
 from imageforge.image.build import BuildOptions, build_services
@@ -82,7 +82,7 @@ def main() -> None:
             )
             settings = from_environment(manifest_path, log=silent).with_base_image(args.base_image)
             row = settings.manifest.release(args.release)
-            pairs = [(args.release, s.name) for s in row.services[: args.services]]
+            pairs = [Pair(args.release, s.name) for s in row.services[: args.services]]
 
             def forge():
                 return replace(settings, manifest=load_manifest(manifest_path), memo={})
@@ -110,7 +110,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
             shutil.rmtree(work / "blobs", ignore_errors=True)
-    names = ", ".join(service for _, service in pairs)
+    names = ", ".join(pair.project for pair in pairs)
     print(f"{args.release}: {names} on {args.base_image}")
     print(f"  cold serial build:  {serial_s:7.1f} s")
     print(f"  cold bake build:    {bake_s:7.1f} s   ({bake_s / serial_s:.0%} of serial)")

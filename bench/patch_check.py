@@ -30,7 +30,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from imageforge.config.manifest import load_manifest
+from imageforge.config.manifest import Pair, load_manifest
 from imageforge.constraints.projects import pinned
 from imageforge.context import Forge, from_environment, silent
 from imageforge.patches.gate import check_patches
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def naive(forge: Forge) -> None:
     for series in discover(forge.manifest):
-        spec = pinned(forge, series.release, series.project)
+        spec = pinned(forge, Pair(series.release, series.project))
         with tempfile.TemporaryDirectory() as work:
             subprocess.run(
                 ["git", "clone", "--quiet", "--depth", "1", "--branch", spec.ref, spec.repo, work],
@@ -57,7 +57,7 @@ def generate(forge: Forge, scratch: Path) -> Forge:
     shutil.copy2(forge.manifest.path, scratch / "releases.yaml")
     shutil.copytree(forge.root / "images", scratch / "images")
     for release, service in forge.manifest.pairs():
-        before = pinned(forge, release.name, service.name).show("setup.cfg")
+        before = pinned(forge, Pair(release.name, service.name)).show("setup.cfg")
         after = f"{before}# benchmark: a local change\n"
         diff = "".join(
             difflib.unified_diff(

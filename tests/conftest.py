@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from tests.support import ROOT
 from tests.support.gitrepos import UpstreamRepo, make_upstream
 
@@ -110,7 +111,7 @@ def built(tmp_path_factory, base_image):
         env.setenv("GIT_CONFIG_GLOBAL", os.devnull)
         project = synthetic_project(root)
         forge = make_forge(project, root, base_image=base_image, ca_bundle=ca_bundle(), log=print)
-        result = build_service(forge, "2025.2", "demo", BuildOptions())
+        result = build_service(forge, Pair("2025.2", "demo"), BuildOptions())
     yield result, marker_line, project, root
     for tag in result.tags:
         subprocess.run(["docker", "image", "rm", tag], capture_output=True, check=False)

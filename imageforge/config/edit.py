@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from imageforge.config.manifest import Manifest
+from imageforge.config.manifest import Manifest, Pair
 from imageforge.config.yamlnodes import KeyPath, format_path, load_document
 from imageforge.errors import ManifestError
 from imageforge.host.files import write_atomically
@@ -40,14 +40,14 @@ def set_scalar(path: Path, key_path: KeyPath, old: str, new: str) -> bool:
     return True
 
 
-def set_ref(manifest: Manifest, release: str, project: str, old: str, new: str) -> bool:
-    """Point ``project`` (a service or a library) of ``release`` at ``new`` in releases.yaml."""
+def set_ref(manifest: Manifest, pair: Pair, old: str, new: str) -> bool:
+    """Point ``pair``'s project (a service or a library) at ``new`` in releases.yaml."""
     kind = (
         "services"
-        if any(s.name == project for s in manifest.release(release).services)
+        if any(s.name == pair.project for s in manifest.release(pair.release).services)
         else "libraries"
     )
-    key_path = ("releases", release, kind, project, "ref")
+    key_path = ("releases", pair.release, kind, pair.project, "ref")
     document = load_document(manifest.path)
     if key_path in document.lines:
         return set_scalar(manifest.path, key_path, old, new)

@@ -42,6 +42,22 @@ NAME_EXPECTED = "not a plain name: letters, digits, '.', '_' and '-', not starti
 REF_EXPECTED = "expected a string (a branch, a tag or a full commit SHA)"
 
 
+@dataclass(frozen=True, order=True)
+class Pair:
+    """One project (a service or a library) of one release: what every stage works on.
+
+    Handed from tasks.py down as one value, so no function takes the two names
+    as bare strings (that once came in two orders, two lines apart).
+    """
+
+    release: str
+    project: str
+
+    def __str__(self) -> str:
+        """``glance (2025.2)``: how messages name it."""
+        return f"{self.project} ({self.release})"
+
+
 @dataclass(frozen=True)
 class Requirements:
     """Where a release's upper-constraints.txt comes from."""
@@ -129,6 +145,12 @@ class Manifest:
                     f"{self.path}: unknown service or library {name!r} "
                     f"(known: {', '.join(sorted(known))})"
                 )
+
+    def selection(
+        self, releases: tuple[str, ...] = (), services: tuple[str, ...] = ()
+    ) -> list[Pair]:
+        """The (release, service) pairs of a command line, as Pair values."""
+        return [Pair(rel.name, svc.name) for rel, svc in self.pairs(releases, services)]
 
     def pairs(
         self, releases: tuple[str, ...] = (), services: tuple[str, ...] = ()

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imageforge.config.manifest import Release
+from imageforge.config.manifest import Pair, Release
 from imageforge.constraints.overrides import (
     PIN_NAME,
     Change,
@@ -118,7 +118,7 @@ def source_versions(
         projects = [*(lib.name for lib in rel.libraries), *(svc.name for svc in rel.services)]
     versions = {}
     for project in projects:
-        target = pinned(forge, release, project)
+        target = pinned(forge, Pair(release, project))
         versions[package_name_of(target.show("setup.cfg"), project)] = target.version()
     return versions
 
@@ -128,7 +128,7 @@ def release_constraints(forge: Forge, release: str) -> Constraints:
     return generate(forge, forge.manifest.release(release), source_versions(forge, release))
 
 
-def image_constraints(forge: Forge, release: str, service: str) -> Constraints:
+def image_constraints(forge: Forge, pair: Pair) -> Constraints:
     """The constraints of one image, computed (nothing written, no other service pinned).
 
     The release's file with the image's own projects pinned to their built
@@ -137,7 +137,7 @@ def image_constraints(forge: Forge, release: str, service: str) -> Constraints:
     pin is left as upstream has it and the image depends on nothing about it.
     Written, by the build, to build/constraints/<release>/<service>/.
     """
-    rel = forge.manifest.release(release)
-    projects = [*(lib.name for lib in rel.libraries), service]
-    path = under(forge.build_dir / "constraints", release, service, UPPER_CONSTRAINTS)
-    return compute(forge, rel, source_versions(forge, release, projects), path)
+    rel = forge.manifest.release(pair.release)
+    projects = [*(lib.name for lib in rel.libraries), pair.project]
+    path = under(forge.build_dir / "constraints", pair.release, pair.project, UPPER_CONSTRAINTS)
+    return compute(forge, rel, source_versions(forge, pair.release, projects), path)

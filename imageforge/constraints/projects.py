@@ -9,6 +9,7 @@ command. It lives in the constraints room because of that: the export
 
 from __future__ import annotations
 
+from imageforge.config.manifest import Pair
 from imageforge.constraints.overrides import (
     ConstraintsError,
     apply_overrides,
@@ -25,18 +26,18 @@ UPPER_CONSTRAINTS = "upper-constraints.txt"
 REQUIREMENTS = "requirements"
 
 
-def pinned(forge: Forge, release_name: str, project: str, ref: str | None = None) -> Pinned:
-    """``project`` (a service or library of the release) at its pinned ref, or at ``ref``."""
-    release = forge.manifest.release(release_name)
+def pinned(forge: Forge, pair: Pair, ref: str | None = None) -> Pinned:
+    """``pair``'s project (a service or library of the release) at its pinned ref, or at ``ref``."""
+    release = forge.manifest.release(pair.release)
     for service in release.services:
-        if service.name == project:
-            return pin(forge, project, release.name, service.repo, ref or service.ref)
+        if service.name == pair.project:
+            return pin(forge, pair, service.repo, ref or service.ref)
     for library in release.libraries:
-        if library.name == project:
+        if library.name == pair.project:
             chosen = ref or library.ref or constrained_version(forge, release.name, library.name)
-            return pin(forge, project, release.name, library.repo, chosen)
+            return pin(forge, pair, library.repo, chosen)
     raise ForgeError(
-        f"{project} is neither a service nor a library of release {release.name} "
+        f"{pair.project} is neither a service nor a library of release {release.name} "
         f"in {forge.manifest.path}"
     )
 
@@ -45,7 +46,7 @@ def requirements(forge: Forge, release_name: str) -> Pinned:
     """openstack/requirements at the release's requirements ref."""
     release = forge.manifest.release(release_name)
     return pin(
-        forge, REQUIREMENTS, release.name, release.requirements.repo, release.requirements.ref
+        forge, Pair(release.name, REQUIREMENTS), release.requirements.repo, release.requirements.ref
     )
 
 

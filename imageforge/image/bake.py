@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from imageforge.image import platforms
 from imageforge.image.plan import CA_SECRET_ID, ImageBuild
 
 # FORGE_BUILDX_ARGS options that bake takes per target; every other option is
@@ -107,7 +108,7 @@ def _target(step: ImageBuild, per_target: dict[str, list[str]], output: str | No
         # A secret is mounted only while a RUN step runs: it is in no layer.
         spec["secret"] = [f"id={CA_SECRET_ID},src={step.ca_bundle}"]
     if step.platform:
-        spec["platforms"] = [p.strip() for p in step.platform.split(",")]
+        spec["platforms"] = [p for p in platforms.parse(step.platform) if p]
     if output:
         spec["output"] = [f"type={output}"]
     spec.update({key: list(values) for key, values in per_target.items()})

@@ -12,7 +12,6 @@ as the local image's label otherwise. What is left is built by one
 from __future__ import annotations
 
 import json
-import re
 import shlex
 import shutil
 import time
@@ -20,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from imageforge.config.manifest import Pair
 from imageforge.context import Forge
-from imageforge.errors import ForgeError
 from imageforge.host import docker
 from imageforge.host.files import under
 from imageforge.image import platforms, registry
@@ -43,8 +42,6 @@ from imageforge.image.summary import Row, summary_table, write_summary
 from imageforge.image.tags import forge_revision, image_references, tag_names
 
 LABEL_PREFIX = "org.imageforge"
-# os/arch[/variant], as buildx takes them (linux/amd64, linux/arm64, linux/arm/v7).
-_PLATFORM = re.compile(r"^(linux|windows|darwin)/[a-z0-9_]+(/v[0-9]+)?$")
 
 
 @dataclass(frozen=True)
@@ -56,12 +53,12 @@ class BuildOptions:
     summary_json: Path | None = None  # default: build/summary.json
 
     def __post_init__(self) -> None:
-        for platform in (self.platform or "").split(",") if self.platform else ():
-            if not _PLATFORM.match(platform.strip()):
-                raise ForgeError(
-                    f"--platform {self.platform}: {platform.strip()!r} is not a platform "
-                    "(expected os/arch[/variant], e.g. linux/amd64,linux/arm64)"
-                )
+        platforms.parse(self.platform)  # a wrong platform is refused here, before anything runs
+
+    @property
+    def platforms(self) -> list[str | None]:
+        """The platforms, one image each (None: the builder's own)."""
+        return platforms.parse(self.platform)
 
 
 @dataclass(frozen=True)
@@ -130,15 +127,14 @@ def base_image_for(forge: Forge, release: str) -> str:
 
 
 def plan_service_build(
-    forge: Forge, release_name: str, service_name: str, inputs: BuildInputs, options: BuildOptions
+    forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions
 ) -> list[ImageBuild]:
     """The shared images and the service image (its content key as label), in build order."""
-    return _plan(forge, release_name, service_name, inputs, options).steps
+    return _plan(forge, pair, inputs, options).steps
 
 
-def _plan(
-    forge: Forge, release_name: str, service_name: str, inputs: BuildInputs, options: BuildOptions
-) -> PlannedImage:
+def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) -> PlannedImage:
+    release_name, service_name = pair.release, pair.project
     release = forge.manifest.release(release_name)
     service = release.service(service_name)
     images = forge.root / "images"
@@ -175,7 +171,7 @@ def _plan(
         ("constraints", inputs.constraints.path.parent),
         ("libraries", _context_folder(forge, release.name, service.name, "libraries")),
     )
-    chosen = platforms.parse(options.platform)
+    chosen = options.platforms
     several = len(chosen) > 1
 
     def variant(platform: str | None) -> Variant:
@@ -230,18 +226,14 @@ def _plan(
     return PlannedImage(release.name, service.name, inputs, variants, key, tags)
 
 
-def build_service(
-    forge: Forge, release: str, service: str, options: BuildOptions
-) -> BuildResult | None:
+def build_service(forge: Forge, pair: Pair, options: BuildOptions) -> BuildResult | None:
     """Build one service image; with ``dry_run`` print the plan and return None."""
-    results = build_services(forge, [(release, service)], options)
+    results = build_services(forge, [pair], options)
     return results[0] if results else None
 
 
-def build_services(
-    forge: Forge, pairs: Sequence[tuple[str, str]], options: BuildOptions
-) -> list[BuildResult]:
-    """Build a selection of (release, service) images; with ``dry_run`` print the bake file.
+def build_services(forge: Forge, pairs: Sequence[Pair], options: BuildOptions) -> list[BuildResult]:
+    """Build a selection of service images; with ``dry_run`` print the bake file.
 
     Images whose content key is already built are not built again (unless
     ``force``): a push adds the release's tags to the registry's image, a
@@ -250,7 +242,7 @@ def build_services(
     if not options.dry_run:
         require_buildx()
     started_at, started = time.time(), time.monotonic()
-    planned = [_plan(forge, rel, svc, plan_inputs(forge, rel, svc), options) for rel, svc in pairs]
+    planned = [_plan(forge, pair, plan_inputs(forge, pair), options) for pair in pairs]
     if options.dry_run:
         definition = bake_definition(
             [BakeImage(v.target, v.steps) for p in planned for v in p.variants], forge.buildx_args
@@ -480,12 +472,12 @@ def _image_size(reference: str) -> int | None:
 
 
 def planned_image(
-    forge: Forge, release: str, service: str, options: BuildOptions | None = None
+    forge: Forge, pair: Pair, options: BuildOptions | None = None
 ) -> tuple[ImageBuild, BuildInputs]:
     """The service image a build would produce now (tags and labels), and its inputs."""
     platform = options.platform if options else None
     dry = BuildOptions(platform=platform, dry_run=True)
-    planned = _plan(forge, release, service, plan_inputs(forge, release, service), dry)
+    planned = _plan(forge, pair, plan_inputs(forge, pair), dry)
     return planned.image, planned.inputs
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from imageforge.config.manifest import Pair
 from imageforge.constraints.generate import Constraints, image_constraints
 from imageforge.context import Forge
 from imageforge.image.deps import dependency_lines
@@ -31,20 +32,20 @@ class BuildInputs:
         return [self.service, *self.libraries]
 
 
-def plan_inputs(forge: Forge, release: str, service: str) -> BuildInputs:
+def plan_inputs(forge: Forge, pair: Pair) -> BuildInputs:
     """What one image consumes, computed: nothing is written when the exports are current.
 
     An export missing or out of date is made (it is a cache of the pinned
     tree); the constraints are computed in memory (``prepare`` writes them),
     and only the image's own projects are pinned.
     """
-    rel = forge.manifest.release(release)
-    settings = rel.service(service)
-    export = export_project(forge, release, service)
-    what = f"{service} ({release})"
+    rel = forge.manifest.release(pair.release)
+    settings = rel.service(pair.project)
+    export = export_project(forge, pair)
+    what = str(pair)
     requirements = dependency_lines(export.tree, settings.extras, settings.pip_packages, what)
-    libraries = tuple(export_project(forge, release, lib.name) for lib in rel.libraries)
-    constraints = image_constraints(forge, release, service)
+    libraries = tuple(export_project(forge, Pair(rel.name, lib.name)) for lib in rel.libraries)
+    constraints = image_constraints(forge, pair)
     return BuildInputs(
         service=export,
         libraries=reached_libraries(forge, requirements, constraints.content, libraries, what),
@@ -53,8 +54,8 @@ def plan_inputs(forge: Forge, release: str, service: str) -> BuildInputs:
     )
 
 
-def prepare(forge: Forge, release: str, service: str) -> BuildInputs:
+def prepare(forge: Forge, pair: Pair) -> BuildInputs:
     """``plan_inputs``, with the image's constraints file written for a build to use."""
-    inputs = plan_inputs(forge, release, service)
+    inputs = plan_inputs(forge, pair)
     inputs.constraints.write()
     return inputs

@@ -17,15 +17,33 @@ itself, which must then be a multi-arch image in a registry.
 
 from __future__ import annotations
 
+import re
+
+from imageforge.errors import ForgeError
 from imageforge.host import docker
 from imageforge.image.baseimage import arch_of, arch_tag, native_arch
 
+# os/arch[/variant], as buildx takes them (linux/amd64, linux/arm64, linux/arm/v7).
+_PLATFORM = re.compile(r"^(linux|windows|darwin)/[a-z0-9_]+(/v[0-9]+)?$")
+
 
 def parse(platform: str | None) -> list[str | None]:
-    """``linux/amd64,linux/arm64`` -> both; nothing -> [None] (the builder's own platform)."""
+    """``linux/amd64,linux/arm64`` -> both; nothing -> [None] (the builder's own platform).
+
+    The one place a --platform list is split and checked.
+    """
     if not platform:
         return [None]
-    return list(dict.fromkeys(p.strip() for p in platform.split(",") if p.strip()))
+    chosen: list[str | None] = list(
+        dict.fromkeys(p.strip() for p in platform.split(",") if p.strip())
+    )
+    for one in chosen:
+        if not _PLATFORM.match(one or ""):
+            raise ForgeError(
+                f"--platform {platform}: {one!r} is not a platform "
+                "(expected os/arch[/variant], e.g. linux/amd64,linux/arm64)"
+            )
+    return chosen or [None]
 
 
 def local_tag(tag: str, platform: str | None) -> str:

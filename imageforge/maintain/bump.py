@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from imageforge.config.edit import set_scalar
+from imageforge.config.manifest import Pair
 from imageforge.context import Forge
 from imageforge.host import git
 from imageforge.patches.apply import CONFLICTS, LANDED, UPSTREAM
@@ -103,23 +104,24 @@ def plan(
                 )
         for project, repo, ref, key_path in entries:
             branch = release.branch
-            if not _has_branch(forge, project, release.name, repo, ref, branch):
+            pair = Pair(release.name, project)
+            if not _has_branch(forge, pair, repo, ref, branch):
                 # Branchless (tempest and its plugins release from master, one tag
                 # a cycle): there is no stable branch to follow; the pin stays.
                 note = f"branchless: no {branch}; its cycle's tag is moved by hand"
                 bumps.append(Bump(release.name, project, key_path, ref, ref, note=note))
                 continue
-            new = newest(forge, project, release.name, repo, ref)
+            new = newest(forge, pair, repo, ref)
             check = None
             if new != ref and project != "requirements":
-                check = _check(forge, release.name, project, repo, new)
+                check = _check(forge, pair, repo, new)
             bumps.append(Bump(release.name, project, key_path, ref, new, check))
     return bumps
 
 
-def _has_branch(forge: Forge, project: str, release: str, repo: str, ref: str, branch: str) -> bool:
+def _has_branch(forge: Forge, pair: Pair, repo: str, ref: str, branch: str) -> bool:
     """Whether ``repo`` has ``branch`` (the mirror is fetched when the pin needs it)."""
-    pinned = pin(forge, project, release, repo, ref)  # makes or updates the mirror as needed
+    pinned = pin(forge, pair, repo, ref)  # makes or updates the mirror as needed
     if (
         git.run(
             ["show-ref", "--verify", "--quiet", f"refs/heads/{branch}"],
@@ -131,7 +133,7 @@ def _has_branch(forge: Forge, project: str, release: str, repo: str, ref: str, b
         return True
     # The mirror may predate the branch: resolving it fetches (unless offline).
     try:
-        pin(forge, project, release, repo, branch)
+        pin(forge, pair, repo, branch)
     except OfflineError:
         raise
     except RefError:
@@ -139,11 +141,11 @@ def _has_branch(forge: Forge, project: str, release: str, repo: str, ref: str, b
     return True
 
 
-def newest(forge: Forge, project: str, release: str, repo: str, ref: str) -> str:
+def newest(forge: Forge, pair: Pair, repo: str, ref: str) -> str:
     """The ref ``ref`` should move to, following the release's stable branch."""
-    branch = forge.manifest.release(release).branch
+    branch = forge.manifest.release(pair.release).branch
     # Resolving the branch fetches: new tags and the branch's new head arrive here.
-    head = pin(forge, project, release, repo, branch)
+    head = pin(forge, pair, repo, branch)
     if git.is_full_sha(ref):
         return head.commit
     mirror = head.mirror
@@ -167,11 +169,11 @@ def newest(forge: Forge, project: str, release: str, repo: str, ref: str) -> str
     return ref if best == current else str(best)
 
 
-def _check(forge: Forge, release: str, project: str, repo: str, ref: str) -> BumpCheck:
-    series = series_for(forge.manifest, project, release)
+def _check(forge: Forge, pair: Pair, repo: str, ref: str) -> BumpCheck:
+    series = series_for(forge.manifest, pair)
     if series is None or not series.patches:
         return BumpCheck(Outcome.NO_PATCHES)
-    report = check_at(pin(forge, project, release, repo, ref), series)
+    report = check_at(pin(forge, pair, repo, ref), series)
     conflicts = [r for r in report.results if r.status == CONFLICTS]
     if conflicts:
         first = conflicts[0]

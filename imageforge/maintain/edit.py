@@ -13,41 +13,39 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from imageforge.config.manifest import Pair
 from imageforge.constraints.projects import pinned
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
-from imageforge.host.files import under
 from imageforge.maintain import worktree
 from imageforge.maintain.pairlock import pair_lock, require_not_waiting, work_tree
 from imageforge.maintain.worktree import WorkTree
 from imageforge.maintain.write import Entry, SeriesChanges, stable_text, write_series
 from imageforge.patches.patchfile import read_patch
-from imageforge.patches.series import load_series
+from imageforge.patches.series import load_series, series_folder
 
 STATE_FILE = "forge-edit.json"
 
 
-def edit_dir(build_dir: Path, project: str, release: str) -> Path:
-    return work_tree(build_dir, "edit", project, release)
+def edit_dir(build_dir: Path, pair: Pair) -> Path:
+    return work_tree(build_dir, "edit", pair)
 
 
-def edit(forge: Forge, project: str, release: str) -> Path:
+def edit(forge: Forge, pair: Pair) -> Path:
     """Create the work tree with the series as commits; return its path."""
-    forge.manifest.require_projects((release,), (project,))
-    with pair_lock(forge.build_dir, project, release, "an edit"):
-        require_not_waiting(forge.build_dir, "refresh", project, release)
-        return _edit(forge, project, release)
+    forge.manifest.require_projects((pair.release,), (pair.project,))
+    with pair_lock(forge.build_dir, pair, "an edit"):
+        require_not_waiting(forge.build_dir, "refresh", pair)
+        return _edit(forge, pair)
 
 
-def _edit(forge: Forge, project: str, release: str) -> Path:
-    work = edit_dir(forge.build_dir, project, release)
+def _edit(forge: Forge, pair: Pair) -> Path:
+    work = edit_dir(forge.build_dir, pair)
     if (work / ".git" / STATE_FILE).is_file():
-        raise ForgeError(
-            f"{work} already holds an edit of {project} ({release}); export it, or delete the folder"
-        )
-    folder = under(forge.root / "patches", project, release)
-    series = load_series(folder, project, release) if folder.is_dir() else None
-    target = pinned(forge, release, project)
+        raise ForgeError(f"{work} already holds an edit of {pair}; export it, or delete the folder")
+    folder = series_folder(forge.root, pair)
+    series = load_series(folder, pair) if folder.is_dir() else None
+    target = pinned(forge, pair)
     base = target.commit
     target.prefetch()
     tree = worktree.create(forge, work, target)
@@ -61,29 +59,27 @@ def _edit(forge: Forge, project: str, release: str) -> Path:
     }
     (work / ".git" / STATE_FILE).write_text(json.dumps(state, indent=2))
     forge.log(
-        f"{project} ({release}): {len(commits)} patches as commits on {target.ref} in {work}\n"
+        f"{pair}: {len(commits)} patches as commits on {target.ref} in {work}\n"
         f"  edit with git there (commit --amend, rebase -i, new commits), then:\n"
-        f"  inv patches.export -s {project} -r {release}"
+        f"  inv patches.export -s {pair.project} -r {pair.release}"
     )
     return work
 
 
 def export(
-    forge: Forge, project: str, release: str, *, dry_run: bool = False, normalize: bool = False
+    forge: Forge, pair: Pair, *, dry_run: bool = False, normalize: bool = False
 ) -> SeriesChanges:
     """Write the edit branch back to patches/<project>/<release>/."""
-    forge.manifest.require_projects((release,), (project,))
-    with pair_lock(forge.build_dir, project, release, "an export"):
-        return _export(forge, project, release, dry_run=dry_run, normalize=normalize)
+    forge.manifest.require_projects((pair.release,), (pair.project,))
+    with pair_lock(forge.build_dir, pair, "an export"):
+        return _export(forge, pair, dry_run=dry_run, normalize=normalize)
 
 
-def _export(
-    forge: Forge, project: str, release: str, *, dry_run: bool, normalize: bool
-) -> SeriesChanges:
-    work = WorkTree(edit_dir(forge.build_dir, project, release))
+def _export(forge: Forge, pair: Pair, *, dry_run: bool, normalize: bool) -> SeriesChanges:
+    work = WorkTree(edit_dir(forge.build_dir, pair))
     state_file = work.git_dir / STATE_FILE
     if not state_file.is_file():
-        raise ForgeError(f"no edit of {project} ({release}) in {work}: run inv patches.edit first")
+        raise ForgeError(f"no edit of {pair} in {work}: run inv patches.edit first")
     state = json.loads(state_file.read_text())
     # A stopped rebase -i hides the commits it set aside: exporting would drop them.
     operation = work.operation_in_progress()
@@ -96,7 +92,7 @@ def _export(
     if not work.succeeds("merge-base", "--is-ancestor", state["base"], "HEAD"):
         raise ForgeError(
             f"the edit branch in {work} no longer starts from {state['base'][:12]} "
-            f"(the pinned ref of {project} in {release}): rebase it back onto it "
+            f"(the pinned ref of {pair}): rebase it back onto it "
             f"(git rebase --onto {state['base'][:12]} ...), or delete {work} and edit anew"
         )
     if work.text("status", "--porcelain", "--untracked-files=no"):
@@ -127,9 +123,9 @@ def _export(
         state["originals"] = dict(zip(head.split(), final, strict=True))
         state_file.write_text(json.dumps(state, indent=2))
     verb = "would change" if dry_run else "changed"
-    forge.log(f"{project} ({release}) exported from {work}: {verb}: {changes.summary()}")
+    forge.log(f"{pair} exported from {work}: {verb}: {changes.summary()}")
     return changes
 
 
 def _series_names(folder: Path) -> list[str]:
-    return [p.name for p in load_series(folder, folder.parent.name, folder.name).patches]
+    return [p.name for p in load_series(folder, Pair(folder.name, folder.parent.name)).patches]

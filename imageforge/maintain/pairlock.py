@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from imageforge.config.manifest import Pair
 from imageforge.errors import ForgeError
 from imageforge.host.files import under
 
@@ -26,14 +27,14 @@ HOW_TO_END = {
 }
 
 
-def work_tree(build_dir: Path, kind: str, project: str, release: str) -> Path:
-    return under(build_dir / "work", f"{kind}-{project}-{release}")
+def work_tree(build_dir: Path, kind: str, pair: Pair) -> Path:
+    return under(build_dir / "work", f"{kind}-{pair.project}-{pair.release}")
 
 
 @contextmanager
-def pair_lock(build_dir: Path, project: str, release: str, what: str) -> Iterator[None]:
+def pair_lock(build_dir: Path, pair: Pair, what: str) -> Iterator[None]:
     """Hold the pair's lock for ``what`` (e.g. "refresh --continue"); refuse if another holds it."""
-    path = under(build_dir / "work", f".lock-{project}-{release}")
+    path = under(build_dir / "work", f".lock-{pair.project}-{pair.release}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -44,9 +45,7 @@ def pair_lock(build_dir: Path, project: str, release: str, what: str) -> Iterato
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(handle, 200, 0).decode(errors="replace").strip() or "another run"
-            raise ForgeError(
-                f"{project} ({release}) is busy: {holder} holds {path}; wait for it to end"
-            ) from None
+            raise ForgeError(f"{pair} is busy: {holder} holds {path}; wait for it to end") from None
         os.ftruncate(handle, 0)
         os.pwrite(handle, f"{what} (pid {os.getpid()})\n".encode(), 0)
         yield
@@ -54,9 +53,10 @@ def pair_lock(build_dir: Path, project: str, release: str, what: str) -> Iterato
         os.close(handle)  # releases the flock; the kernel does it too when a run is killed
 
 
-def require_not_waiting(build_dir: Path, other: str, project: str, release: str) -> None:
+def require_not_waiting(build_dir: Path, other: str, pair: Pair) -> None:
     """Refuse to start while the ``other`` kind of work tree of the pair waits for the maintainer."""
-    work = work_tree(build_dir, other, project, release)
+    work = work_tree(build_dir, other, pair)
+    project, release = pair.project, pair.release
     if (work / ".git" / WAITING[other]).is_file():
         raise ForgeError(
             f"{'an' if other == 'edit' else 'a'} {other} of {project} ({release}) is under way "

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from imageforge.config.edit import set_ref
+from imageforge.config.manifest import Pair
 from imageforge.constraints.projects import pinned
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
@@ -48,7 +49,7 @@ from imageforge.maintain.write import (
 from imageforge.patches.apply import check_series, scratch_index
 from imageforge.patches.landed import find_landing, find_same_bug
 from imageforge.patches.patchfile import read_patch
-from imageforge.patches.series import load_series
+from imageforge.patches.series import load_series, series_folder
 from imageforge.upstream.pinned import mirror
 
 STATE_FILE = "forge-refresh.json"
@@ -132,15 +133,18 @@ class RefreshState:
     # a series changed meanwhile (an edit exported) is named, never overwritten.
     series_files: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def pair(self) -> Pair:
+        return Pair(self.release, self.project)
 
-def work_dir(build_dir: Path, project: str, release: str) -> Path:
-    return work_tree(build_dir, "refresh", project, release)
+
+def work_dir(build_dir: Path, pair: Pair) -> Path:
+    return work_tree(build_dir, "refresh", pair)
 
 
 def refresh(
     forge: Forge,
-    project: str,
-    release: str,
+    pair: Pair,
     onto: str,
     *,
     dry_run: bool = False,
@@ -153,21 +157,19 @@ def refresh(
     only) and the ref moves; for a series that no longer applies at its old
     ref because its patches were already moved forward by hand.
     """
-    forge.manifest.require_projects((release,), (project,))
-    with pair_lock(forge.build_dir, project, release, "a refresh"):
-        require_not_waiting(forge.build_dir, "edit", project, release)
+    forge.manifest.require_projects((pair.release,), (pair.project,))
+    with pair_lock(forge.build_dir, pair, "a refresh"):
+        require_not_waiting(forge.build_dir, "edit", pair)
         if from_scratch:
-            return _move_ref_only(forge, project, release, onto, dry_run=dry_run)
-        return _start(forge, project, release, onto, dry_run=dry_run, normalize=normalize)
+            return _move_ref_only(forge, pair, onto, dry_run=dry_run)
+        return _start(forge, pair, onto, dry_run=dry_run, normalize=normalize)
 
 
-def _move_ref_only(
-    forge: Forge, project: str, release: str, onto: str, *, dry_run: bool
-) -> SeriesChanges:
-    folder = under(forge.root / "patches", project, release)
-    current = pinned(forge, release, project)
-    target = pinned(forge, release, project, ref=onto)
-    series = load_series(folder, project, release) if folder.is_dir() else None
+def _move_ref_only(forge: Forge, pair: Pair, onto: str, *, dry_run: bool) -> SeriesChanges:
+    folder = series_folder(forge.root, pair)
+    current = pinned(forge, pair)
+    target = pinned(forge, pair, ref=onto)
+    series = load_series(folder, pair) if folder.is_dir() else None
     patches = series.patches if series else ()
     target.prefetch()
     failed = [r for r in check_series(target.git_dir, target.commit, patches) if not r.ok]
@@ -178,10 +180,10 @@ def _move_ref_only(
             + "; nothing was written"
         )
     if not dry_run:
-        set_ref(forge.manifest, release, project, current.ref, onto)
+        set_ref(forge.manifest, pair, current.ref, onto)
     verb = "dry run, nothing written" if dry_run else "changed"
     forge.log(
-        f"{project} ({release}) onto {onto} from scratch: ref {current.commit[:8]} -> "
+        f"{pair} onto {onto} from scratch: ref {current.commit[:8]} -> "
         f"{target.commit[:8]}; the series ({len(patches)} patches) applies there as it is ({verb})"
     )
     return SeriesChanges(unchanged=[p.name for p in patches])
@@ -189,33 +191,32 @@ def _move_ref_only(
 
 def _start(
     forge: Forge,
-    project: str,
-    release: str,
+    pair: Pair,
     onto: str,
     *,
     dry_run: bool = False,
     normalize: bool = False,
 ) -> SeriesChanges:
-    work = WorkTree(work_dir(forge.build_dir, project, release))
+    work = WorkTree(work_dir(forge.build_dir, pair))
     if (work.git_dir / STATE_FILE).is_file():
         raise ForgeError(
-            f"a refresh of {project} ({release}) is already under way in {work}: "
+            f"a refresh of {pair} is already under way in {work}: "
             f"finish it with --continue, drop a patch with --skip, or drop it all with --abort"
         )
-    folder = under(forge.root / "patches", project, release)
-    current = pinned(forge, release, project)
-    target = pinned(forge, release, project, ref=onto)
+    folder = series_folder(forge.root, pair)
+    current = pinned(forge, pair)
+    target = pinned(forge, pair, ref=onto)
     if not folder.exists():
         # No patches: a refresh is only the ref moving (as inv bump would move it).
         if not dry_run:
-            set_ref(forge.manifest, release, project, current.ref, onto)
+            set_ref(forge.manifest, pair, current.ref, onto)
         verb = "dry run, nothing written" if dry_run else "changed"
         forge.log(
-            f"{project} ({release}) onto {onto}: ref {current.commit[:8]} -> "
+            f"{pair} onto {onto}: ref {current.commit[:8]} -> "
             f"{target.commit[:8]}; no patches ({verb})"
         )
         return SeriesChanges()
-    series = load_series(folder, project, release)
+    series = load_series(folder, pair)
     # The new base's blobs for the checkout, the old base's for 3-way merges.
     target.prefetch()
     current.prefetch()
@@ -226,11 +227,11 @@ def _start(
     except BaseException as err:
         work.remove()  # a refused start leaves nothing behind
         if isinstance(err, ForgeError) and "does not apply to the current ref" in str(err):
-            _offer_from_scratch(err, target, series.patches, project, release, onto)
+            _offer_from_scratch(err, target, series.patches, pair, onto)
         raise
     state = RefreshState(
-        project=project,
-        release=release,
+        project=pair.project,
+        release=pair.release,
         repo=current.repo,
         onto=onto,
         onto_commit=target.commit,
@@ -243,7 +244,7 @@ def _start(
         normalize=normalize,
         series_files=_series_files(folder),
     )
-    forge.log(f"refreshing {project} ({release}): {current.ref} -> {onto} ({target.commit[:12]})")
+    forge.log(f"refreshing {pair}: {current.ref} -> {onto} ({target.commit[:12]})")
     if not dry_run:
         return _replay(forge, work, state)
     try:
@@ -252,15 +253,15 @@ def _start(
         work.remove()  # a dry run leaves nothing, even when it fails
 
 
-def continue_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
+def continue_refresh(forge: Forge, pair: Pair) -> SeriesChanges:
     """Carry on after the maintainer resolved a conflict (whatever they did in the work tree)."""
-    with pair_lock(forge.build_dir, project, release, "a refresh --continue"):
-        return _continue(forge, project, release)
+    with pair_lock(forge.build_dir, pair, "a refresh --continue"):
+        return _continue(forge, pair)
 
 
-def _continue(forge: Forge, project: str, release: str) -> SeriesChanges:
-    work = WorkTree(work_dir(forge.build_dir, project, release))
-    state = _load_state(forge, work, project, release)
+def _continue(forge: Forge, pair: Pair) -> SeriesChanges:
+    work = WorkTree(work_dir(forge.build_dir, pair))
+    state = _load_state(forge, work, pair)
     if state.writing:
         return _finish(forge, work, state)  # an interrupted write-back: do it again
     _require_series_unchanged(state, work)
@@ -308,17 +309,17 @@ def _continue(forge: Forge, project: str, release: str) -> SeriesChanges:
     return _replay(forge, work, state)
 
 
-def skip_refresh(forge: Forge, project: str, release: str) -> SeriesChanges:
+def skip_refresh(forge: Forge, pair: Pair) -> SeriesChanges:
     """Drop the patch the refresh stopped on, and carry on with the next."""
-    with pair_lock(forge.build_dir, project, release, "a refresh --skip"):
-        return _skip(forge, project, release)
+    with pair_lock(forge.build_dir, pair, "a refresh --skip"):
+        return _skip(forge, pair)
 
 
-def _skip(forge: Forge, project: str, release: str) -> SeriesChanges:
-    work = WorkTree(work_dir(forge.build_dir, project, release))
-    state = _load_state(forge, work, project, release)
+def _skip(forge: Forge, pair: Pair) -> SeriesChanges:
+    work = WorkTree(work_dir(forge.build_dir, pair))
+    state = _load_state(forge, work, pair)
     if state.writing:
-        raise ForgeError(f"the refresh of {project} ({release}) is writing back: run --continue")
+        raise ForgeError(f"the refresh of {pair} is writing back: run --continue")
     _require_series_unchanged(state, work)
     if work.picking:
         work.git("cherry-pick", "--abort")
@@ -328,24 +329,24 @@ def _skip(forge: Forge, project: str, release: str) -> SeriesChanges:
     return _replay(forge, work, state)
 
 
-def abort_refresh(forge: Forge, project: str, release: str) -> None:
+def abort_refresh(forge: Forge, pair: Pair) -> None:
     """Drop a refresh under way (resolutions made so far are remembered)."""
-    with pair_lock(forge.build_dir, project, release, "a refresh --abort"):
-        _abort(forge, project, release)
+    with pair_lock(forge.build_dir, pair, "a refresh --abort"):
+        _abort(forge, pair)
 
 
-def _abort(forge: Forge, project: str, release: str) -> None:
-    work = WorkTree(work_dir(forge.build_dir, project, release))
-    state = _load_state(forge, work, project, release)
+def _abort(forge: Forge, pair: Pair) -> None:
+    work = WorkTree(work_dir(forge.build_dir, pair))
+    state = _load_state(forge, work, pair)
     if state.writing:
         raise ForgeError(
-            f"the refresh of {project} ({release}) was interrupted while writing patches/ "
+            f"the refresh of {pair} was interrupted while writing patches/ "
             "and releases.yaml: run --continue to finish it (it is safe to run again)"
         )
     # Record what the maintainer resolved and staged, for the next run.
     work.git("rerere", check=False)
     work.remove()
-    forge.log(f"refresh of {project} ({release}) aborted; patches/ and releases.yaml are untouched")
+    forge.log(f"refresh of {pair} aborted; patches/ and releases.yaml are untouched")
 
 
 def _replay(forge: Forge, work: WorkTree, state: RefreshState) -> SeriesChanges:
@@ -436,7 +437,7 @@ def _finish(forge: Forge, work: WorkTree, state: RefreshState) -> SeriesChanges:
         _save(work, state)
     changes = write_series(folder, entries, dropped, dry_run=state.dry_run)
     if not state.dry_run:
-        set_ref(forge.manifest, state.release, state.project, state.old_ref, state.onto)
+        set_ref(forge.manifest, state.pair, state.old_ref, state.onto)
     forge.log(_report(state, changes))
     work.remove()  # the state goes last: until here --continue redoes the write-back
     conflicts = [r.name for r in state.fates if r.fate == Fate.CONFLICTS]
@@ -467,7 +468,7 @@ def _report(state: RefreshState, changes: SeriesChanges) -> str:
     else:
         verb = "changed" if changes.changed else "unchanged"
     head = (
-        f"{state.project} ({state.release}) onto {state.onto}: ref {state.old_commit[:8]} -> "
+        f"{state.pair} onto {state.onto}: ref {state.old_commit[:8]} -> "
         f"{state.onto_commit[:8]}; {', '.join(counts) or 'no patches'} ({verb})"
     )
     lines = [head]
@@ -550,10 +551,10 @@ def _save(work: WorkTree, state: RefreshState) -> None:
     (work.git_dir / STATE_FILE).write_text(json.dumps(data, indent=2))
 
 
-def _load_state(forge: Forge, work: WorkTree, project: str, release: str) -> RefreshState:
+def _load_state(forge: Forge, work: WorkTree, pair: Pair) -> RefreshState:
     state_file = work.git_dir / STATE_FILE
     if not state_file.is_file():
-        raise ForgeError(f"no refresh of {project} ({release}) is under way (nothing in {work})")
+        raise ForgeError(f"no refresh of {pair} is under way (nothing in {work})")
     try:
         data = json.loads(state_file.read_text())
         # A hand-edited fate is refused here, not later.
@@ -563,9 +564,9 @@ def _load_state(forge: Forge, work: WorkTree, project: str, release: str) -> Ref
             raise ValueError(f"position {state.position} outside the series")
         # Every path in the state is the pair's own: a hand-edited folder
         # would have the write-back land outside the project.
-        if (state.project, state.release) != (project, release):
-            raise ValueError(f"it is the state of {state.project} ({state.release})")
-        expected = under(forge.root / "patches", project, release)
+        if state.pair != pair:
+            raise ValueError(f"it is the state of {state.pair}")
+        expected = series_folder(forge.root, pair)
         if Path(state.folder) != expected:
             raise ValueError(f"folder {state.folder!r} is not {expected}")
         for name in state.patches:
@@ -578,12 +579,12 @@ def _load_state(forge: Forge, work: WorkTree, project: str, release: str) -> Ref
         ) from err
 
 
-def _offer_from_scratch(err, target, patches, project: str, release: str, onto: str) -> None:
+def _offer_from_scratch(err, target, patches, pair: Pair, onto: str) -> None:
     """A series broken at its ref but whole at ``onto`` (moved forward by hand): say the way out."""
     if all(r.ok for r in check_series(target.git_dir, target.commit, patches)):
         raise ForgeError(
             f"{err}. The whole series applies at {onto} as it is: "
-            f"`inv patches.refresh -s {project} -r {release} --onto {onto} --from-scratch` "
+            f"`inv patches.refresh -s {pair.project} -r {pair.release} --onto {onto} --from-scratch` "
             "moves the ref and checks the series only there"
         ) from err
 
@@ -621,13 +622,13 @@ def _require_ref_unmoved(forge: Forge, state: RefreshState) -> None:
         refs |= {lib.name: lib.ref for lib in release.libraries}
     if state.project not in refs:
         raise ForgeError(
-            f"{forge.manifest.path}: {state.project} ({state.release}) is no longer there; "
+            f"{forge.manifest.path}: {state.pair} is no longer there; "
             "nothing was written: put it back and --continue, or --abort"
         )
     ref = refs[state.project]
     if ref is not None and ref != state.old_ref:
         raise ForgeError(
-            f"{forge.manifest.path}: {state.project} ({state.release}) is at {ref} now, but the "
+            f"{forge.manifest.path}: {state.pair} is at {ref} now, but the "
             f"refresh started from {state.old_ref}; nothing was written: set it back to "
             f"{state.old_ref} and --continue, or --abort"
         )

@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from imageforge.config.manifest import Pair
 from imageforge.constraints.projects import pinned
 from imageforge.context import Forge
 from imageforge.host.files import file_lock, under, write_atomically
@@ -70,16 +71,16 @@ class Export:
         return data
 
 
-def export_folder(build_dir: Path, release: str, project: str) -> Path:
-    return under(build_dir / "sources", release, project)
+def export_folder(build_dir: Path, pair: Pair) -> Path:
+    return under(build_dir / "sources", pair.release, pair.project)
 
 
-def export_project(forge: Forge, release: str, project: str) -> Export:
-    """Export one service or library of ``release`` at its pinned ref with its series applied."""
-    series = series_for(forge.manifest, project, release)
+def export_project(forge: Forge, pair: Pair) -> Export:
+    """Export one service or library of a release at its pinned ref with its series applied."""
+    series = series_for(forge.manifest, pair)
     if series:
         require_clean([series])
-    return export_source(forge, pinned(forge, release, project), series)
+    return export_source(forge, pinned(forge, pair), series)
 
 
 def export_source(forge: Forge, target: Pinned, series: Series | None = None) -> Export:
@@ -90,7 +91,7 @@ def export_source(forge: Forge, target: Pinned, series: Series | None = None) ->
     """
     patches = series.patches if series else ()
     series_digest = series.digest if series else ""
-    folder = export_folder(forge.build_dir, target.release, target.project)
+    folder = export_folder(forge.build_dir, target.pair)
     with file_lock(folder.with_name(f".{folder.name}.lock")):
         _remove_stale_work(folder, forge.log)
         current = read_export(folder)

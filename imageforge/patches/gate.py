@@ -63,7 +63,7 @@ def check_patches(
     selected = select(forge.manifest, releases, projects)
     # Damaged or hostile patch files are refused before git sees them.
     require_clean(selected)
-    return [check_at(pinned(forge, series.release, series.project), series) for series in selected]
+    return [check_at(pinned(forge, series.pair), series) for series in selected]
 
 
 def failed_series(reports: list[SeriesReport]) -> list[str]:

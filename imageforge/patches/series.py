@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from imageforge.config.manifest import Manifest
+from imageforge.config.manifest import Manifest, Pair
 from imageforge.errors import ForgeError
 from imageforge.host.files import under
 
@@ -31,6 +31,10 @@ class Series:
     patches: tuple[Path, ...]
 
     @property
+    def pair(self) -> Pair:
+        return Pair(self.release, self.project)
+
+    @property
     def digest(self) -> str:
         """sha256 over the patches' names and contents, in order: changes when any patch does."""
         h = hashlib.sha256()
@@ -39,7 +43,7 @@ class Series:
         return h.hexdigest()
 
 
-def load_series(folder: Path, project: str, release: str) -> Series:
+def load_series(folder: Path, pair: Pair) -> Series:
     series_file = folder / SERIES_FILE
     if not series_file.is_file():
         raise SeriesError(f"{folder}: no {SERIES_FILE} file giving the order of the patches")
@@ -63,7 +67,7 @@ def load_series(folder: Path, project: str, release: str) -> Series:
     for name in on_disk:
         if name not in names:
             raise SeriesError(f"{folder / name}: not listed in {series_file}")
-    return Series(project, release, folder, tuple(folder / n for n in names))
+    return Series(pair.project, pair.release, folder, tuple(folder / n for n in names))
 
 
 def discover(manifest: Manifest) -> list[Series]:
@@ -85,16 +89,21 @@ def discover(manifest: Manifest) -> list[Series]:
                     f"{release_dir}: {project_dir.name} is not a service or library of release "
                     f"{release.name} in releases.yaml"
                 )
-            found.append(load_series(release_dir, project_dir.name, release.name))
+            found.append(load_series(release_dir, Pair(release.name, project_dir.name)))
     return found
 
 
-def series_for(manifest: Manifest, project: str, release: str) -> Series | None:
-    """The series of ``project`` in ``release``, or None when it carries no patches."""
-    folder = under(manifest.root / "patches", project, release)
+def series_for(manifest: Manifest, pair: Pair) -> Series | None:
+    """The series of ``pair``, or None when it carries no patches."""
+    folder = series_folder(manifest.root, pair)
     if not folder.is_dir():
         return None
-    return load_series(folder, project, release)
+    return load_series(folder, pair)
+
+
+def series_folder(root: Path, pair: Pair) -> Path:
+    """patches/<project>/<release>/ of the project at ``root``."""
+    return under(root / "patches", pair.project, pair.release)
 
 
 def select(

@@ -9,6 +9,7 @@ the digest lock, when there is one, recorded that same digest.
 
 from __future__ import annotations
 
+from imageforge.config.manifest import Pair
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import cosign, docker
@@ -21,8 +22,9 @@ from imageforge.report import CheckReport, Finding
 CYCLONEDX_PREDICATE = "https://cyclonedx.org/bom"
 
 
-def verify_pushed(forge: Forge, release: str, service: str) -> CheckReport:
-    planned, _ = planned_image(forge.quiet(), release, service)
+def verify_pushed(forge: Forge, pair: Pair) -> CheckReport:
+    release, service = pair.release, pair.project
+    planned, _ = planned_image(forge.quiet(), pair)
     reference = planned.tags[0]
     try:
         manifest = registry.manifest_of(reference)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from imageforge.config.manifest import Pair
 from imageforge.context import Forge, silent
 from imageforge.errors import ForgeError
 from imageforge.host import git
@@ -34,9 +35,13 @@ class Pinned:
     log: Callable[[str], None] = field(default=silent, compare=False, repr=False)
 
     @property
+    def pair(self) -> Pair:
+        return Pair(self.release, self.project)
+
+    @property
     def name(self) -> str:
         """``glance (2025.2)``: how messages name it."""
-        return f"{self.project} ({self.release})"
+        return str(self.pair)
 
     @property
     def git_dir(self) -> Path:
@@ -74,8 +79,8 @@ def mirror(forge: Forge, repo: str) -> Mirror:
     return mirror_for(repo, forge.cache, blobless=not forge.full_mirrors, offline=forge.offline)
 
 
-def pin(forge: Forge, project: str, release: str, repo: str, ref: str) -> Pinned:
-    """``project`` of ``release`` at ``ref``; an error names the project, release, repo and ref."""
+def pin(forge: Forge, pair: Pair, repo: str, ref: str) -> Pinned:
+    """``pair``'s project at ``ref``; an error names the project, release, repo and ref."""
     handle = mirror(forge, repo)
     key = ("resolved", repo, ref, forge.offline)
     commit = forge.memo.get(key)
@@ -83,11 +88,11 @@ def pin(forge: Forge, project: str, release: str, repo: str, ref: str) -> Pinned
         try:
             commit = repaired(handle, forge.log, lambda: handle.resolve(ref))
         except OfflineError as err:
-            raise OfflineError(f"{project} ({release}): {repo} at {ref!r}: {err}") from err
+            raise OfflineError(f"{pair}: {repo} at {ref!r}: {err}") from err
         except ForgeError as err:
-            raise RefError(f"{project} ({release}): {repo} at {ref!r}: {err}") from err
+            raise RefError(f"{pair}: {repo} at {ref!r}: {err}") from err
         forge.memo[key] = commit
-    return Pinned(project, release, repo, ref, handle, commit, forge.log)
+    return Pinned(pair.project, pair.release, repo, ref, handle, commit, forge.log)
 
 
 def repaired(mirror: Mirror, log: Callable[[str], None], action: Callable[[], T]) -> T:

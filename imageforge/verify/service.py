@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from imageforge.config.manifest import Pair
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import docker
@@ -18,19 +19,19 @@ from imageforge.verify import sbom, smoke
 
 
 def smoke_service(
-    forge: Forge, release: str, service: str, options: BuildOptions, *, build: bool = False
+    forge: Forge, pair: Pair, options: BuildOptions, *, build: bool = False
 ) -> CheckReport:
     """Run the service's smoke.yaml and the policy checks against the current image."""
     if build:
-        build_service(forge, release, service, options)
-    image, inputs = current_image(forge, release, service, options)
-    checks_file = forge.root / "images" / service / "smoke.yaml"
+        build_service(forge, pair, options)
+    image, inputs = current_image(forge, pair, options)
+    checks_file = forge.root / "images" / pair.project / "smoke.yaml"
     checks = smoke.load_checks(checks_file) if checks_file.is_file() else []
     results = smoke.smoke_image(
         image, inputs.service.version, checks, inputs.exports, inputs.constraints.content
     )
     platform = f"@{options.platform}" if options.platform else ""
-    return smoke.report(f"{service}/{release}{platform}", image, results)
+    return smoke.report(f"{pair.project}/{pair.release}{platform}", image, results)
 
 
 def write_sbom(
@@ -53,20 +54,18 @@ def write_sbom(
     )
 
 
-def sbom_service(forge: Forge, release: str, service: str, options: BuildOptions) -> Path:
-    image, inputs = current_image(forge, release, service, options)
-    return write_sbom(forge, release, image, inputs)
+def sbom_service(forge: Forge, pair: Pair, options: BuildOptions) -> Path:
+    image, inputs = current_image(forge, pair, options)
+    return write_sbom(forge, pair.release, image, inputs)
 
 
-def current_image(
-    forge: Forge, release: str, service: str, options: BuildOptions
-) -> tuple[str, BuildInputs]:
+def current_image(forge: Forge, pair: Pair, options: BuildOptions) -> tuple[str, BuildInputs]:
     """The local image of ``service`` built from today's inputs; an error when absent or stale.
 
     The version tag alone is shared by every build of that upstream version, so
     an image built before a patch changed would otherwise pass for current.
     """
-    planned, inputs = planned_image(forge.quiet(), release, service, options)
+    planned, inputs = planned_image(forge.quiet(), pair, options)
     image = planned.tags[0]
     found = docker.image_labels(image)
     if found is None:
@@ -75,6 +74,6 @@ def current_image(
     if stale:
         raise ForgeError(
             f"image {image} is stale: {'; '.join(stale)}; rebuild it "
-            f"(inv build -s {service} -r {release}, or add --build)"
+            f"(inv build -s {pair.project} -r {pair.release}, or add --build)"
         )
     return image, inputs

@@ -15,6 +15,7 @@ import tarfile
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.errors import ForgeError
 from imageforge.host import docker
 from imageforge.image.build import BuildOptions, build_service
@@ -113,8 +114,7 @@ def test_a_second_build_reuses_everything(built):
             base_image="imageforge/debian:bookworm",
             log=logged.append,
         ),
-        "2025.2",
-        "demo",
+        Pair("2025.2", "demo"),
         BuildOptions(),
     )
     image_id = docker.run(["image", "inspect", "--format", "{{.Id}}", result.reference]).stdout
@@ -136,8 +136,7 @@ def test_a_missing_base_image_is_a_clear_error(built):
                 base_image="forge-e2e.test/nothing:here",
                 log=lambda _: None,
             ),
-            "2025.2",
-            "demo",
+            Pair("2025.2", "demo"),
             BuildOptions(),
         )
 
@@ -148,8 +147,7 @@ def test_a_daemon_that_is_down_is_a_clear_error(built, monkeypatch):
     with pytest.raises(ForgeError, match="the Docker daemon is not reachable"):
         build_service(
             make_forge(project / "releases.yaml", root, log=lambda _: None),
-            "2025.2",
-            "demo",
+            Pair("2025.2", "demo"),
             BuildOptions(),
         )
 
@@ -180,7 +178,7 @@ def test_push_to_a_registry_and_pull_back_every_tag(built, local_registry):
         base_image="imageforge/debian:bookworm",
         log=lambda _: None,
     )
-    result = build_service(forge, "2025.2", "demo", BuildOptions(push=True))
+    result = build_service(forge, Pair("2025.2", "demo"), BuildOptions(push=True))
     assert all(tag.startswith(f"{local_registry}/forge/demo:") for tag in result.tags)
     # The shared images came from the same bake graph: nothing but the service was pushed.
     import urllib.request
@@ -254,7 +252,7 @@ def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image
     def forge():
         return make_forge(copy, tmp_path, base_image=base_image, buildx_args=("--progress=plain",))
 
-    first = build_service(forge(), "2025.2", "demo", BuildOptions())
+    first = build_service(forge(), Pair("2025.2", "demo"), BuildOptions())
     tree = first.inputs.service.tree
     before = (tree / "demo" / "__init__.py").read_text()
     series = copy / "patches" / "demo" / "2025.2"
@@ -268,7 +266,7 @@ def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image
     )
     with (series / "series").open("a") as listing:
         listing.write("0002-note.patch\n")
-    second = build_service(forge(), "2025.2", "demo", BuildOptions())
+    second = build_service(forge(), Pair("2025.2", "demo"), BuildOptions())
     # BuildKit's own log is kept under build/logs/, whole and per image.
     output = (tmp_path / "build" / "logs" / "2025.2" / "demo-2025-2.log").read_text()
     try:
@@ -288,7 +286,7 @@ def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image
             "service": "DONE",
         }, output[-3000:]
         assert run_in(second.reference, "tail", "-n1", f"{SITE}/demo/__init__.py") == "# a note"
-        assert smoke_service(forge(), "2025.2", "demo", BuildOptions()).ok
+        assert smoke_service(forge(), Pair("2025.2", "demo"), BuildOptions()).ok
     finally:
         for tag in {*first.tags, *second.tags}:
             docker.run(["image", "rm", tag], check=False)
@@ -300,7 +298,7 @@ def test_a_changed_library_patch_reaches_the_image(built, tmp_path, base_image):
 
     def build():
         forge = make_forge(copy, tmp_path, base_image=base_image)
-        return build_service(forge, "2025.2", "demo", BuildOptions())
+        return build_service(forge, Pair("2025.2", "demo"), BuildOptions())
 
     script = "from demo_lib.greeting import greet; print(greet('x'))"
     first = build()
@@ -320,7 +318,7 @@ def test_the_summary_says_what_was_built_and_what_was_up_to_date(built, tmp_path
     copy = project_copy(built, tmp_path, "imageforge-test/summary")
     said: list[str] = []
     forge = make_forge(copy, tmp_path, base_image=base_image, log=said.append)
-    first = build_service(forge, "2025.2", "demo", BuildOptions())
+    first = build_service(forge, Pair("2025.2", "demo"), BuildOptions())
     try:
         summary = json.loads((tmp_path / "build" / "summary.json").read_text())
         [row] = summary["images"]
@@ -331,7 +329,7 @@ def test_the_summary_says_what_was_built_and_what_was_up_to_date(built, tmp_path
         assert "planned: demo (2025.2)" in said
         assert any(line.startswith("demo (2025.2): built after ") for line in said), said
         out = tmp_path / "ci" / "summary.json"
-        build_service(forge, "2025.2", "demo", BuildOptions(summary_json=out))
+        build_service(forge, Pair("2025.2", "demo"), BuildOptions(summary_json=out))
         [row] = json.loads(out.read_text())["images"]
         assert (row["result"], row["seconds"], row["log"]) == ("up to date", 0.0, "")
         table = said[-1].splitlines()
@@ -351,7 +349,7 @@ def test_a_failing_step_is_named_with_its_log_tail(built, tmp_path, base_image):
     forge = make_forge(copy, tmp_path, base_image=base_image, log=said.append)
     log = tmp_path / "build" / "logs" / "2025.2" / "demo-2025-2.log"
     with pytest.raises(docker.DockerError) as caught:
-        build_service(forge, "2025.2", "demo", BuildOptions())
+        build_service(forge, Pair("2025.2", "demo"), BuildOptions())
     assert str(caught.value).startswith("building demo (2025.2) failed at [demo-2025-2 ")
     assert str(caught.value).endswith(f"RUN echo forge-planted-failure && false; the log: {log}")
     told = next(line for line in said if line.startswith("demo (2025.2) failed at "))

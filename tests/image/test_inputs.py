@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.constraints.overrides import ConstraintsError
 from imageforge.host import process
 from imageforge.image.inputs import prepare
@@ -68,7 +69,7 @@ def needing_the_library(manifest):
 
 def test_build_inputs_carry_the_patched_library_and_its_pin(project, tmp_path):
     manifest, _ = project
-    inputs = prepare(make_forge(needing_the_library(manifest), tmp_path), "2025.2", "demo")
+    inputs = prepare(make_forge(needing_the_library(manifest), tmp_path), Pair("2025.2", "demo"))
     [library] = inputs.libraries
     assert (library.project, library.ref, library.version) == ("demo-lib", "1.0.1", "1.0.1")
     assert library.patches == ("0001-Patch-the-library.patch",)
@@ -105,7 +106,7 @@ def test_a_service_that_upper_constraints_pins_is_pinned_to_its_built_version(pr
         "alembic===1.14.0\nDemo_Lib===1.0.1\ndemo===0.9.0\n"
     )
     git(requirements, "commit", "--quiet", "-am", "Pin the service too")
-    inputs = prepare(make_forge(manifest, tmp_path), "2025.2", "demo")
+    inputs = prepare(make_forge(manifest, tmp_path), Pair("2025.2", "demo"))
     lines = inputs.constraints.path.read_text().splitlines()
     assert "demo===1.0.1" in lines and "demo===0.9.0" not in lines
     assert ("from source", "demo", ("demo===1.0.1",)) in [
@@ -124,7 +125,7 @@ def test_a_patched_library_no_requirement_reaches_is_left_out(
         monkeypatch.chdir(tmp_path)
     build = tmp_path / "build"
     forge = make_forge(manifest, tmp_path, log=logged.append, build_dir=build)
-    inputs = prepare(forge, "2025.2", "demo")
+    inputs = prepare(forge, Pair("2025.2", "demo"))
     assert inputs.libraries == ()
     assert inputs.requirements == ("pbr>=5.5.0",)
     assert (
@@ -132,7 +133,7 @@ def test_a_patched_library_no_requirement_reaches_is_left_out(
         "reaches it: left out"
     ) in logged
     # The answer is kept under build/reach/: asked again, it is read from there.
-    again = prepare(make_forge(manifest, tmp_path, build_dir=build), "2025.2", "demo")
+    again = prepare(make_forge(manifest, tmp_path, build_dir=build), Pair("2025.2", "demo"))
     assert again.libraries == () and len(list((tmp_path / "build" / "reach").iterdir())) == 1
 
 
@@ -141,16 +142,16 @@ def test_a_hand_edited_answer_is_asked_again_and_no_uv_takes_every_library(
 ):
     manifest, _ = project
     logged: list[str] = []
-    assert prepare(make_forge(manifest, tmp_path), "2025.2", "demo").libraries == ()
+    assert prepare(make_forge(manifest, tmp_path), Pair("2025.2", "demo")).libraries == ()
     [answer] = (tmp_path / "build" / "reach").iterdir()
     answer.write_text("42\n")  # valid JSON, not a list of trees
-    assert prepare(make_forge(manifest, tmp_path), "2025.2", "demo").libraries == ()
+    assert prepare(make_forge(manifest, tmp_path), Pair("2025.2", "demo")).libraries == ()
     answer.unlink()
     # A host without uv (git and the rest are still there): the conservative answer.
     found = process._found
     monkeypatch.setattr(process, "_found", lambda program: program != "uv" and found(program))
     forge = make_forge(manifest, tmp_path, log=logged.append)
-    [library] = prepare(forge, "2025.2", "demo").libraries
+    [library] = prepare(forge, Pair("2025.2", "demo")).libraries
     assert library.project == "demo-lib"
     assert any("uv: command not found); taking all" in line for line in logged), logged
 
@@ -172,12 +173,12 @@ def test_planning_pins_only_the_images_own_projects_and_writes_nothing(project, 
     (tmp_path / "images" / "other").mkdir()
     (tmp_path / "images" / "other" / "Dockerfile").write_text("FROM scratch\n")
     forge = make_forge(manifest, tmp_path)
-    prepare(forge, "2025.2", "demo")  # the build: exports, constraints, the reach answer
+    prepare(forge, Pair("2025.2", "demo"))  # the build: exports, constraints, the reach answer
     build = tmp_path / "build"
     before = {p: p.stat().st_mtime_ns for p in build.rglob("*")}
     forge_git.COMMAND_LOG = []
     try:
-        inputs = plan_inputs(make_forge(manifest, tmp_path), "2025.2", "demo")
+        inputs = plan_inputs(make_forge(manifest, tmp_path), Pair("2025.2", "demo"))
         touched = [" ".join(c) for c in forge_git.COMMAND_LOG]
     finally:
         forge_git.COMMAND_LOG = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from imageforge.config.manifest import Pair
 from imageforge.image.build import BuildOptions, planned_image
 from imageforge.image.key import KEY_LABEL
 from tests.support.gitrepos import git
@@ -14,8 +15,7 @@ from tests.support.synthetic import synthetic_project
 def key_of(project, tmp_path, **options) -> str:
     planned, _ = planned_image(
         make_forge(project, tmp_path, base_image="imageforge/debian:bookworm"),
-        "2025.2",
-        "demo",
+        Pair("2025.2", "demo"),
         BuildOptions(**options),
     )
     return dict(planned.labels)[KEY_LABEL]

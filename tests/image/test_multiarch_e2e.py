@@ -16,6 +16,7 @@ from dataclasses import replace
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.context import cache_dir
 from imageforge.host import docker
 from imageforge.host.cosign import Signing
@@ -68,7 +69,9 @@ def test_both_platforms_push_as_one_list_and_arm64_passes_smoke(
     log: list[str] = []
     forge = make_forge(copy, tmp_path, base_image=base_image, log=log.append)
 
-    [result] = build_services(forge, [("2025.2", "demo")], BuildOptions(push=True, platform=BOTH))
+    [result] = build_services(
+        forge, [Pair("2025.2", "demo")], BuildOptions(push=True, platform=BOTH)
+    )
     publish(forge, result, push=True, sbom=True, sign=False)
     listed = manifest_of(result.reference)
     platforms = {
@@ -85,7 +88,7 @@ def test_both_platforms_push_as_one_list_and_arm64_passes_smoke(
     # inv verify reads both platforms' labels (they match) and wants an SBOM
     # attestation on each platform's image (none: this push was not signed).
     verifier = replace(forge, signing=Signing(public_key=tmp_path / "nobody.pub"))
-    findings = {f.check: f for f in verify_pushed(verifier, "2025.2", "demo").findings}
+    findings = {f.check: f for f in verify_pushed(verifier, Pair("2025.2", "demo")).findings}
     assert findings["labels"].ok and "(2 config(s))" in findings["labels"].detail
     assert not findings["SBOM attestation linux/arm64"].ok
     assert not findings["SBOM attestation linux/amd64"].ok
@@ -101,7 +104,7 @@ def test_both_platforms_push_as_one_list_and_arm64_passes_smoke(
 
     # Locally, the arm64 image is loaded as <tag>-arm64 and passes smoke under qemu.
     local = make_forge(copy, tmp_path, base_image=base_image, log=log.append)
-    [arm64] = build_services(local, [("2025.2", "demo")], BuildOptions(platform="linux/arm64"))
+    [arm64] = build_services(local, [Pair("2025.2", "demo")], BuildOptions(platform="linux/arm64"))
     assert arm64.reference.endswith(":1.0.2-arm64")
     assert (
         docker.run(
@@ -109,7 +112,7 @@ def test_both_platforms_push_as_one_list_and_arm64_passes_smoke(
         ).stdout.strip()
         == "arm64"
     )
-    assert smoke_service(local, "2025.2", "demo", BuildOptions(platform="linux/arm64")).ok
+    assert smoke_service(local, Pair("2025.2", "demo"), BuildOptions(platform="linux/arm64")).ok
     for tag in arm64.tags:
         docker.run(["image", "rm", tag], check=False)
 

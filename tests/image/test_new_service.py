@@ -12,6 +12,7 @@ import textwrap
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.config.matrix import matrix_rows
 from imageforge.host import docker
 from imageforge.image.build import BuildOptions, build_service
@@ -59,10 +60,10 @@ def test_a_service_added_by_the_checklist_builds_and_passes_smoke(built, tmp_pat
     add_service(copy, tmp_path / "upstream", "notes")
     forge = make_forge(copy, tmp_path, base_image=base_image)
     assert [row.id for row in matrix_rows(forge.manifest)] == ["demo-2025.2", "notes-2025.2"]
-    result = build_service(forge, "2025.2", "notes", BuildOptions())
+    result = build_service(forge, Pair("2025.2", "notes"), BuildOptions())
     try:
         assert result is not None and result.reference.endswith("/notes:1.0.1")
-        assert smoke_service(forge, "2025.2", "notes", BuildOptions()).ok
+        assert smoke_service(forge, Pair("2025.2", "notes"), BuildOptions()).ok
         # The release patches demo-lib, but nothing notes requires leads to it.
         assert result.inputs.libraries == ()
         labels = docker.run(

@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.errors import ForgeError
 from imageforge.maintain.edit import edit, export
 from tests.maintain.conftest import DATA
@@ -15,11 +16,13 @@ from tests.support.projects import make_forge
 
 
 def start(path, tmp_path):
-    return edit(make_forge(path, tmp_path), "demo", "2025.2")
+    return edit(make_forge(path, tmp_path), Pair("2025.2", "demo"))
 
 
 def out(tmp_path, **kwargs):
-    return export(make_forge(tmp_path / "releases.yaml", tmp_path), "demo", "2025.2", **kwargs)
+    return export(
+        make_forge(tmp_path / "releases.yaml", tmp_path), Pair("2025.2", "demo"), **kwargs
+    )
 
 
 def test_edit_gives_the_series_as_commits_on_the_ref(project, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.errors import ForgeError
 from imageforge.maintain.refresh import (
     RefreshStopped,
@@ -29,7 +30,7 @@ def forge(path, tmp_path, log=None):
 
 def run(path, tmp_path, onto, **kwargs):
     logged: list[str] = []
-    changes = refresh(forge(path, tmp_path, logged.append), "demo", "2025.2", onto, **kwargs)
+    changes = refresh(forge(path, tmp_path, logged.append), Pair("2025.2", "demo"), onto, **kwargs)
     return changes, "\n".join(logged)
 
 
@@ -125,7 +126,7 @@ def test_dry_run_changes_nothing(project, tmp_path):
     assert [n for n, _ in changes.dropped] == [names[0]] and changes.unchanged == [names[1]]
     assert "(dry run, nothing written)" in said
     assert snapshot(folder) == files and path.read_text() == manifest_text
-    assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
+    assert not work_dir(tmp_path / "build", Pair("2025.2", "demo")).exists()
 
 
 def conflicting_upstream(repo):
@@ -138,7 +139,7 @@ def test_a_conflict_stops_with_the_work_tree_and_instructions(project, tmp_path)
     files, manifest_text = snapshot(folder), path.read_text()
     with pytest.raises(RefreshStopped) as caught:
         run(path, tmp_path, "1.0.3")
-    work = work_dir(tmp_path / "build", "demo", "2025.2")
+    work = work_dir(tmp_path / "build", Pair("2025.2", "demo"))
     message = str(caught.value)
     assert message.startswith(
         f"{names[1]} conflicts on 1.0.3 in demo/data.txt. Resolve it in {work}"
@@ -157,12 +158,12 @@ def test_continue_after_resolving(project, tmp_path):
     conflicting_upstream(repo)
     with pytest.raises(RefreshStopped):
         run(path, tmp_path, "1.0.3")
-    work = work_dir(tmp_path / "build", "demo", "2025.2")
+    work = work_dir(tmp_path / "build", Pair("2025.2", "demo"))
     resolved = edit(DATA, **{"10": "line ten", "30": "line thirty (merged)"})
     (work / "demo" / "data.txt").write_text(resolved)
     git(work, "add", "demo/data.txt")
     logged = []
-    changes = continue_refresh(forge(path, tmp_path, logged.append), "demo", "2025.2")
+    changes = continue_refresh(forge(path, tmp_path, logged.append), Pair("2025.2", "demo"))
     assert changes.updated == [names[1]] and changes.unchanged == [names[0]]
     assert "+line thirty (merged)" in (folder / names[1]).read_text()
     assert "resolved by hand" in logged[-1]
@@ -176,11 +177,11 @@ def test_abort_leaves_everything_as_it_was(project, tmp_path):
     files, manifest_text = snapshot(folder), path.read_text()
     with pytest.raises(RefreshStopped):
         run(path, tmp_path, "1.0.3")
-    abort_refresh(forge(path, tmp_path), "demo", "2025.2")
-    assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
+    abort_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
+    assert not work_dir(tmp_path / "build", Pair("2025.2", "demo")).exists()
     assert snapshot(folder) == files and path.read_text() == manifest_text
     with pytest.raises(ForgeError, match="no refresh of demo"):
-        abort_refresh(forge(path, tmp_path), "demo", "2025.2")
+        abort_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
 
 
 def test_a_file_of_several_mails_is_kept_while_it_applies_and_never_cut_to_one(project, tmp_path):
@@ -200,7 +201,7 @@ def test_a_file_of_several_mails_is_kept_while_it_applies_and_never_cut_to_one(p
     with pytest.raises(ForgeError, match=r"0001-all.patch holds 2 mails .* split it"):
         run(path, tmp_path, "1.0.4", dry_run=True)
     assert (folder / "0001-all.patch").read_bytes() == both
-    assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
+    assert not work_dir(tmp_path / "build", Pair("2025.2", "demo")).exists()
 
 
 def test_a_project_without_patches_only_moves_its_ref(project, tmp_path):

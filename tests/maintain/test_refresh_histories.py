@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.errors import ForgeError
 from imageforge.maintain.edit import edit as start_edit
 from imageforge.maintain.edit import export
@@ -31,7 +32,7 @@ def forge(path, tmp_path, logged=None):
 
 def run(path, tmp_path, onto="1.0.3", **kwargs):
     logged: list[str] = []
-    changes = refresh(forge(path, tmp_path, logged), "demo", "2025.2", onto, **kwargs)
+    changes = refresh(forge(path, tmp_path, logged), Pair("2025.2", "demo"), onto, **kwargs)
     return changes, "\n".join(logged)
 
 
@@ -39,7 +40,7 @@ def dry_run_that_conflicts(path, tmp_path, name, onto="1.0.3") -> str:
     """A dry run whose ``name`` conflicts: it reports every patch, then fails naming ``name``."""
     logged: list[str] = []
     with pytest.raises(RefreshStopped, match=rf"^dry run: {re.escape(name)} conflicts on {onto};"):
-        refresh(forge(path, tmp_path, logged), "demo", "2025.2", onto, dry_run=True)
+        refresh(forge(path, tmp_path, logged), Pair("2025.2", "demo"), onto, dry_run=True)
     return "\n".join(logged)
 
 
@@ -149,7 +150,7 @@ def test_upstreams_own_fix_of_the_same_bug_is_named_beside_the_conflict(project,
     # Not evidence enough to drop it: the refresh stops, and names the lead.
     with pytest.raises(RefreshStopped, match=re.escape(lead)):
         run(path, tmp_path)
-    changes = skip_refresh(forge(path, tmp_path), "demo", "2025.2")
+    changes = skip_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
     assert changes.dropped == [(name, "dropped by hand")]
     # The gate says the same at the new ref, still as a failure.
     series_of(repo, folder, [(TEN, "Fix line ten our way\n\nCloses-Bug: #2107925")])
@@ -182,14 +183,14 @@ def stopped(project, tmp_path):
     conflict(repo)
     with pytest.raises(RefreshStopped):
         run(path, tmp_path)
-    return work_dir(tmp_path / "build", "demo", "2025.2")
+    return work_dir(tmp_path / "build", Pair("2025.2", "demo"))
 
 
 def test_skip_drops_the_stopped_patch_by_hand(project, tmp_path):
     _, path, folder, names = project
     stopped(project, tmp_path)
     logged: list[str] = []
-    changes = skip_refresh(forge(path, tmp_path, logged), "demo", "2025.2")
+    changes = skip_refresh(forge(path, tmp_path, logged), Pair("2025.2", "demo"))
     assert changes.dropped == [(names[1], "dropped by hand")]
     assert (folder / "series").read_text() == f"# our fixes\n{names[0]}\n"
     assert "demo: {ref: 1.0.3}" in path.read_text()
@@ -203,7 +204,7 @@ def test_a_resolution_to_upstreams_side_is_dropped_as_empty(project, tmp_path):
         edit(DATA, **{"10": "line ten", "30": "line THIRTY upstream"})
     )
     git(work, "add", "demo/data.txt")
-    changes = continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+    changes = continue_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
     assert changes.dropped == [(names[1], "empty after resolution: resolved to upstream's side")]
     assert not (folder / names[1]).exists()
     assert all(p.stat().st_size for p in folder.iterdir()), "no empty patch file is written"
@@ -213,7 +214,7 @@ def test_a_cherry_pick_skipped_by_hand_then_continue(project, tmp_path):
     _, path, _folder, names = project
     work = stopped(project, tmp_path)
     git(work, "cherry-pick", "--skip")
-    changes = continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+    changes = continue_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
     assert [n for n, _ in changes.dropped] == [names[1]]
     assert "dropped by hand: skipped in the work tree" in changes.dropped[0][1]
 
@@ -224,7 +225,7 @@ def test_continue_refuses_conflict_markers(project, tmp_path):
     files = {p.name: p.read_bytes() for p in folder.iterdir()}
     git(work, "add", "demo/data.txt")  # markers and all
     with pytest.raises(RefreshStopped, match=r"demo/data.txt still hold conflict markers"):
-        continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+        continue_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
     assert "ref: 1.0.2" in path.read_text()
 
@@ -241,7 +242,7 @@ def test_a_dry_run_goes_past_a_conflict_and_reports_every_patch(project, tmp_pat
     assert any(line.split()[0] == "unchanged" and names[1] in line for line in lines)
     assert lines[1].endswith("1 unchanged, 1 conflict (dry run, nothing written)")
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
-    assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
+    assert not work_dir(tmp_path / "build", Pair("2025.2", "demo")).exists()
 
 
 def test_a_resolution_is_reused_after_abort(project, tmp_path):
@@ -251,7 +252,7 @@ def test_a_resolution_is_reused_after_abort(project, tmp_path):
         edit(DATA, **{"10": "line ten", "30": "line thirty (merged)"})
     )
     git(work, "add", "demo/data.txt")
-    abort_refresh(forge(path, tmp_path), "demo", "2025.2")
+    abort_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
     changes, said = run(path, tmp_path)  # no stop this time
     assert f"resolved from a recorded resolution {names[1]}" in " ".join(said.split())
     assert "+line thirty (merged)" in (folder / names[1]).read_text()
@@ -295,11 +296,11 @@ def test_a_free_text_patch_is_edited_and_kept_byte_for_byte(project, tmp_path):
     repo.checkout("1.0.2")
     patch = licensed_series(repo, folder)
     before = patch.read_bytes()
-    work = start_edit(forge(path, tmp_path), "demo", "2025.2")
+    work = start_edit(forge(path, tmp_path), Pair("2025.2", "demo"))
     assert git(work, "log", "-1", "--format=%B").startswith("# SPDX-FileCopyrightText")
-    changes = export(forge(path, tmp_path), "demo", "2025.2", dry_run=True)
+    changes = export(forge(path, tmp_path), Pair("2025.2", "demo"), dry_run=True)
     assert not changes.changed and changes.unchanged == ["local-line-ten.patch"]
-    export(forge(path, tmp_path), "demo", "2025.2")
+    export(forge(path, tmp_path), Pair("2025.2", "demo"))
     assert patch.read_bytes() == before
 
 
@@ -325,7 +326,7 @@ def test_a_hand_edited_state_file_is_one_line_not_a_traceback(project, tmp_path)
     state = work / ".git" / "forge-refresh.json"
     state.write_text(state.read_text().replace('"position": 1', '"position": 7'))
     with pytest.raises(ForgeError, match=r"is not a refresh state this forge can read"):
-        continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+        continue_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
 
 
 # -- hardening: a refresh never loses a patch, and refuses before writing ----------
@@ -353,7 +354,7 @@ def test_a_crash_during_the_replay_after_continue_keeps_the_resolution(
     upstream(repo, (edit(DATA, **{"10": "line TEN upstream", "8": "line eight"}), "Upstream"))
     with pytest.raises(RefreshStopped, match=f"^{names[0]} conflicts"):
         run(path, tmp_path)
-    work = work_dir(tmp_path / "build", "demo", "2025.2")
+    work = work_dir(tmp_path / "build", Pair("2025.2", "demo"))
     resolved = edit(DATA, **{"8": "line eight", "10": "line ten, merged by hand"})
     (work / "demo" / "data.txt").write_text(resolved)
     git(work, "add", "demo/data.txt")
@@ -366,10 +367,10 @@ def test_a_crash_during_the_replay_after_continue_keeps_the_resolution(
 
     monkeypatch.setattr(refreshing, "_pick", killed)
     with pytest.raises(SystemExit):
-        continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+        continue_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
     monkeypatch.setattr(refreshing, "_pick", real_pick)
     logged: list[str] = []
-    changes = continue_refresh(forge(path, tmp_path, logged), "demo", "2025.2")
+    changes = continue_refresh(forge(path, tmp_path, logged), Pair("2025.2", "demo"))
     assert f"resuming the replay interrupted at {names[1]}" in logged
     assert changes.dropped == []
     assert "+line ten, merged by hand" in (folder / names[0]).read_text()
@@ -385,7 +386,7 @@ def test_continue_refuses_a_series_changed_while_stopped(project, tmp_path):
         with pytest.raises(
             RefreshStopped, match=rf"changed while the refresh was stopped \({names[0]}\)"
         ):
-            step(forge(path, tmp_path), "demo", "2025.2")
+            step(forge(path, tmp_path), Pair("2025.2", "demo"))
     assert snapshot(folder) == before and work.is_dir()
 
 
@@ -397,7 +398,7 @@ def test_a_hand_edited_folder_in_the_state_is_refused(project, tmp_path):
     state_file.write_text(state.replace(str(folder), str(tmp_path / "elsewhere")))
     manifest_text = path.read_text()
     with pytest.raises(ForgeError, match=r"forge-refresh.json is not a refresh state .*elsewhere"):
-        continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+        continue_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
     assert not (tmp_path / "elsewhere").exists()
     assert path.read_text() == manifest_text
 
@@ -415,11 +416,11 @@ def test_a_ref_moved_by_hand_while_stopped_is_refused_before_writing(project, tm
         ForgeError,
         match=r"is at 1.0.1 now, but the refresh started from 1.0.2; nothing was written",
     ):
-        continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+        continue_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
     assert snapshot(folder) == before
     # Put back, the refresh finishes.
     path.write_text(path.read_text().replace("demo: {ref: 1.0.1}", "demo: {ref: 1.0.2}"))
-    changes = continue_refresh(forge(path, tmp_path), "demo", "2025.2")
+    changes = continue_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
     assert changes.updated == [names[1]]
 
 
@@ -431,19 +432,19 @@ def test_a_refused_start_leaves_no_work_tree(project, tmp_path):
     upstream(repo, (edit(DATA, **{"40": "forty"}), "Upstream"))
     with pytest.raises(ForgeError):
         run(path, tmp_path)
-    assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
+    assert not work_dir(tmp_path / "build", Pair("2025.2", "demo")).exists()
     with pytest.raises(ForgeError, match="no refresh of demo"):
-        abort_refresh(forge(path, tmp_path), "demo", "2025.2")
+        abort_refresh(forge(path, tmp_path), Pair("2025.2", "demo"))
 
 
 def test_a_refresh_and_an_edit_of_one_series_never_overlap(project, tmp_path):
     _, path, _folder, _ = project
-    start_edit(forge(path, tmp_path), "demo", "2025.2")
+    start_edit(forge(path, tmp_path), Pair("2025.2", "demo"))
     with pytest.raises(
         ForgeError, match=r"^an edit of demo \(2025.2\) is under way in .*: write it back"
     ):
         run(path, tmp_path)
-    export(forge(path, tmp_path), "demo", "2025.2")
+    export(forge(path, tmp_path), Pair("2025.2", "demo"))
     import shutil
 
     shutil.rmtree(tmp_path / "build" / "work" / "edit-demo-2025.2")
@@ -451,7 +452,7 @@ def test_a_refresh_and_an_edit_of_one_series_never_overlap(project, tmp_path):
     with pytest.raises(
         ForgeError, match=r"^a refresh of demo \(2025.2\) is under way in .*: finish it"
     ):
-        start_edit(forge(path, tmp_path), "demo", "2025.2")
+        start_edit(forge(path, tmp_path), Pair("2025.2", "demo"))
 
 
 def test_a_series_moved_forward_by_hand_moves_its_ref_from_scratch(project, tmp_path):
@@ -467,7 +468,7 @@ def test_a_series_moved_forward_by_hand_moves_its_ref_from_scratch(project, tmp_
         "The whole series applies at 1.0.3 as it is: `inv patches.refresh -s demo -r 2025.2 "
         "--onto 1.0.3 --from-scratch` moves the ref and checks the series only there"
     )
-    assert not work_dir(tmp_path / "build", "demo", "2025.2").exists()
+    assert not work_dir(tmp_path / "build", Pair("2025.2", "demo")).exists()
     changes, said = run(path, tmp_path, from_scratch=True)
     assert changes.unchanged == names
     assert "applies there as it is (changed)" in said

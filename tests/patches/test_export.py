@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.errors import ForgeError
 from imageforge.host import git
 from imageforge.patches import export as exporting
@@ -21,7 +22,7 @@ from tests.support.projects import bare_forge
 def export_at(repo, ref, tmp_path, *, release="2025.2", build=None, log=None):
     settings = {"build_dir": build} if build else {}
     forge = bare_forge(tmp_path, **settings, **({"log": log} if log else {}))
-    return export_source(forge, pin(forge, repo.name, release, repo.url, ref))
+    return export_source(forge, pin(forge, Pair(release, repo.name), repo.url, ref))
 
 
 def test_export_has_the_tree_no_git_and_the_version(upstream, tmp_path):
@@ -176,13 +177,13 @@ CHECKOUT_SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from imageforge.config.manifest import Manifest
+    from imageforge.config.manifest import Manifest, Pair
     from imageforge.context import Forge
     from imageforge.patches.export import export_source
     from imageforge.upstream.pinned import pin
     url, ref, release, cache, build = sys.argv[1:]
     forge = Forge(Manifest(Path(build) / "releases.yaml", ()), Path(cache), Path(build))
-    export_source(forge, pin(forge, "demo", release, url, ref))
+    export_source(forge, pin(forge, Pair(release, "demo"), url, ref))
     """
 )
 

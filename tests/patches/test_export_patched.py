@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.patches.apply import PatchError
 from imageforge.patches.export import export_source, read_export
 from imageforge.patches.series import load_series
@@ -19,12 +20,12 @@ def series_of(repo, tmp_path, commits, base="1.0.1"):
     folder = tmp_path / "patches" / "demo" / "2025.2"
     patches = format_patches(repo, base, folder, commits)
     (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
-    return load_series(folder, "demo", "2025.2")
+    return load_series(folder, Pair("2025.2", "demo"))
 
 
 def export(repo, tmp_path, ref, series, **settings):
     forge = bare_forge(tmp_path, **settings)
-    return export_source(forge, pin(forge, "demo", "2025.2", repo.url, ref), series)
+    return export_source(forge, pin(forge, Pair("2025.2", "demo"), repo.url, ref), series)
 
 
 def test_series_is_applied_in_order_and_recorded(upstream, tmp_path):
@@ -98,7 +99,7 @@ def series_from_branch(repo, tmp_path, name, steps, base="1.0.1"):
     names = repo.git("format-patch", "-o", str(folder), f"{base}..{name}").split()
     repo.checkout("master")
     (folder / "series").write_text("".join(f"{Path(n).name}\n" for n in names))
-    return load_series(folder, "demo", "2025.2")
+    return load_series(folder, Pair("2025.2", "demo"))
 
 
 def folders(tree):

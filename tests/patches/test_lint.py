@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.patches.lint import PatchLintError, lint_patch, require_clean
 from imageforge.patches.series import load_series
 from tests.support.patches import GREETING, format_patches, greeting
@@ -81,7 +82,7 @@ def test_binary_patch_without_full_index(tmp_path):
 def test_require_clean_names_every_problem(good_patch):
     good_patch.write_bytes(good_patch.read_bytes().replace(b"\n", b"\r\n"))
     (good_patch.parent / "series").write_text(f"{good_patch.name}\n")
-    series = load_series(good_patch.parent, "demo", "2025.2")
+    series = load_series(good_patch.parent, Pair("2025.2", "demo"))
     with pytest.raises(PatchLintError, match=f"{good_patch.name}: CRLF line endings"):
         require_clean([series])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imageforge.config.manifest import load_manifest
+from imageforge.config.manifest import Pair, load_manifest
 from imageforge.patches.series import SeriesError, discover, load_series
 from tests.support.projects import VALID, write_project
 
@@ -25,27 +25,27 @@ def test_order_comes_from_the_series_file_not_the_folder(tmp_path):
         ["0001-b.patch", "0002-a.patch"],
         "# applied in this order\n0002-a.patch\n\n0001-b.patch  # later\n",
     )
-    series = load_series(folder, "glance", "2025.2")
+    series = load_series(folder, Pair("2025.2", "glance"))
     assert [p.name for p in series.patches] == ["0002-a.patch", "0001-b.patch"]
 
 
 def test_digest_changes_with_content(tmp_path):
     folder = make_series(tmp_path, ["0001-a.patch"])
-    before = load_series(folder, "glance", "2025.2").digest
+    before = load_series(folder, Pair("2025.2", "glance")).digest
     (folder / "0001-a.patch").write_text("changed\n")
-    assert load_series(folder, "glance", "2025.2").digest != before
+    assert load_series(folder, Pair("2025.2", "glance")).digest != before
 
 
 def test_series_entry_without_a_file(tmp_path):
     folder = make_series(tmp_path, ["0001-a.patch"], "0001-a.patch\n0002-gone.patch\n")
     with pytest.raises(SeriesError, match=r"series:2: 0002-gone.patch: no such patch file"):
-        load_series(folder, "glance", "2025.2")
+        load_series(folder, Pair("2025.2", "glance"))
 
 
 def test_patch_file_missing_from_the_series(tmp_path):
     folder = make_series(tmp_path, ["0001-a.patch", "0002-b.patch"], "0001-a.patch\n")
     with pytest.raises(SeriesError, match=r"0002-b.patch: not listed in .*series"):
-        load_series(folder, "glance", "2025.2")
+        load_series(folder, Pair("2025.2", "glance"))
 
 
 def test_two_patches_numbered_alike_keep_the_series_order(tmp_path):
@@ -55,14 +55,14 @@ def test_two_patches_numbered_alike_keep_the_series_order(tmp_path):
         ["0002-b.patch", "0002-a.patch", "0001-c.patch"],
         "0002-b.patch\n0001-c.patch\n0002-a.patch\n",
     )
-    series = load_series(folder, "glance", "2025.2")
+    series = load_series(folder, Pair("2025.2", "glance"))
     assert [p.name for p in series.patches] == ["0002-b.patch", "0001-c.patch", "0002-a.patch"]
 
 
 def test_missing_series_file(tmp_path):
     (tmp_path / "0001-a.patch").write_text("x")
     with pytest.raises(SeriesError, match="no series file giving the order"):
-        load_series(tmp_path, "glance", "2025.2")
+        load_series(tmp_path, Pair("2025.2", "glance"))
 
 
 def test_series_for_an_unknown_release_or_project(tmp_path):
@@ -92,14 +92,14 @@ def test_series_for_an_unknown_release_or_project(tmp_path):
 def test_a_quilt_option_after_the_name_is_named(tmp_path):
     folder = make_series(tmp_path, ["0001-a.patch"], "0001-a.patch -p0\n")
     with pytest.raises(SeriesError, match=r"series:1: '0001-a.patch -p0': one file name a line"):
-        load_series(folder, "glance", "2025.2")
+        load_series(folder, Pair("2025.2", "glance"))
 
 
 def test_a_series_file_saved_with_a_bom_and_crlf_reads_the_same(tmp_path):
     """Windows editors add a byte-order mark and CRLF line ends."""
     folder = make_series(tmp_path, ["0001-a.patch", "0002-b.patch"])
     (folder / "series").write_bytes(b"\xef\xbb\xbf0001-a.patch\r\n0002-b.patch\r\n")
-    assert [p.name for p in load_series(folder, "glance", "2025.2").patches] == [
+    assert [p.name for p in load_series(folder, Pair("2025.2", "glance")).patches] == [
         "0001-a.patch",
         "0002-b.patch",
     ]

@@ -15,6 +15,7 @@ import urllib.request
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.host import docker
 from imageforge.host.cosign import Signing
 from imageforge.image.build import BuildOptions, build_services
@@ -25,7 +26,7 @@ from tests.support.projects import make_forge
 from tests.support.synthetic import REGISTRY
 
 pytestmark = pytest.mark.docker
-PAIRS = [("2025.2", "demo"), ("2026.1", "demo")]
+PAIRS = [Pair("2025.2", "demo"), Pair("2026.1", "demo")]
 
 
 @pytest.fixture
@@ -135,7 +136,7 @@ def test_a_signed_push_verifies_and_tampering_is_named(fleet, tmp_path, base_ima
     [result] = build_services(forge(), PAIRS[:1], BuildOptions(push=True))
     publish(forge(), result, push=True, sbom=True, sign=True)
     assert any(line.startswith("signed ") and "attached 1 SBOM(s)" in line for line in log)
-    verified = verify_pushed(forge(), "2025.2", "demo")
+    verified = verify_pushed(forge(), Pair("2025.2", "demo"))
     assert [(f.check, f.ok) for f in verified.findings] == [
         ("signature", True),
         ("SBOM attestation", True),
@@ -154,7 +155,7 @@ def test_a_signed_push_verifies_and_tampering_is_named(fleet, tmp_path, base_ima
     # Another image under the same tag, its labels intact but never signed.
     reference = result.reference
     retag(reference, "LABEL note=retagged")
-    unsigned = {f.check: f for f in verify_pushed(forge(), "2025.2", "demo").findings}
+    unsigned = {f.check: f for f in verify_pushed(forge(), Pair("2025.2", "demo")).findings}
     assert not unsigned["signature"].ok and "no signatures found" in unsigned["signature"].detail
     assert not unsigned["SBOM attestation"].ok
     assert unsigned["labels"].ok
@@ -164,7 +165,7 @@ def test_a_signed_push_verifies_and_tampering_is_named(fleet, tmp_path, base_ima
 
     # A label that lies about the upstream commit.
     retag(reference, "LABEL org.imageforge.upstream-commit=0000000")
-    tampered = verify_pushed(forge(), "2025.2", "demo")
+    tampered = verify_pushed(forge(), Pair("2025.2", "demo"))
     labels = {f.check: f for f in tampered.findings}["labels"]
     commit = result.inputs.service.commit
     assert not tampered.ok and not labels.ok

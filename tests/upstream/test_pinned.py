@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.host import git
 from imageforge.upstream.mirrors import OfflineError
 from imageforge.upstream.pinned import pin
@@ -28,7 +29,7 @@ def damaged(upstream, tmp_path):
     repo = upstream("demo")
     lines: list[str] = []
     forge = bare_forge(tmp_path, log=lines.append)
-    pinned = pin(forge, "demo", "2025.2", repo.url, "1.0.1")
+    pinned = pin(forge, Pair("2025.2", "demo"), repo.url, "1.0.1")
     pinned.prefetch()
     _damage(pinned.git_dir)
     with pytest.raises(git.DamagedRepositoryError):
@@ -48,7 +49,7 @@ def test_a_damaged_mirror_is_named_with_its_remedy(damaged):
 
 def test_a_damaged_mirror_is_moved_aside_and_cloned_again_once(damaged):
     repo, forge, lines, pinned = damaged
-    fresh = pin(replace(forge, memo={}), "demo", "2025.2", repo.url, "1.0.1")
+    fresh = pin(replace(forge, memo={}), Pair("2025.2", "demo"), repo.url, "1.0.1")
     fresh.prefetch()
     assert fresh.commit == repo.head("1.0.1")
     assert fresh.show(GREETING).startswith("GREETING = ")
@@ -63,5 +64,5 @@ def test_offline_a_damaged_mirror_is_not_cloned_again(damaged):
     repo, forge, _lines, pinned = damaged
     offline = replace(forge, memo={}, offline=True)
     with pytest.raises(OfflineError, match=r"damaged and cannot be cloned again offline"):
-        pin(offline, "demo", "2025.2", repo.url, "1.0.1").prefetch()
+        pin(offline, Pair("2025.2", "demo"), repo.url, "1.0.1").prefetch()
     assert not list(pinned.git_dir.parent.glob("*.damaged-*"))

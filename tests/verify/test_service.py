@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.errors import ForgeError
 from imageforge.image.build import BuildOptions
 from imageforge.verify.service import current_image, sbom_service, smoke_service
@@ -26,7 +27,7 @@ def copy(built, tmp_path, base_image):
 
 def test_the_image_built_from_todays_inputs_is_current(built, copy):
     _, forge = copy
-    image, inputs = current_image(forge, "2025.2", "demo", BuildOptions())
+    image, inputs = current_image(forge, Pair("2025.2", "demo"), BuildOptions())
     assert image == built[0].reference
     assert inputs.service.series_digest == built[0].inputs.service.series_digest
 
@@ -40,7 +41,7 @@ def test_an_image_built_before_a_patch_changed_is_stale(built, copy):
     patch.write_text(text.replace("\n---\n", "\nReviewed-by: Someone <s@example.org>\n---\n", 1))
     old = built[0].inputs.service.series_digest
     with pytest.raises(ForgeError) as caught:
-        smoke_service(forge, "2025.2", "demo", BuildOptions())
+        smoke_service(forge, Pair("2025.2", "demo"), BuildOptions())
     message = str(caught.value)
     assert message.startswith(
         f"image {built[0].reference} is stale: patch-series-digest is '{old}'"
@@ -48,7 +49,7 @@ def test_an_image_built_before_a_patch_changed_is_stale(built, copy):
     assert message.endswith("; rebuild it (inv build -s demo -r 2025.2, or add --build)")
     assert "\n" not in message
     with pytest.raises(ForgeError, match="is stale: patch-series-digest"):
-        sbom_service(forge, "2025.2", "demo", BuildOptions())
+        sbom_service(forge, Pair("2025.2", "demo"), BuildOptions())
 
 
 def test_an_image_never_built_says_build_it_first(copy):
@@ -57,7 +58,7 @@ def test_an_image_never_built_says_build_it_first(copy):
     releases.write_text(releases.read_text().replace(REGISTRY, "never.test/forge"))
     forge = make_forge(project, project.parent, base_image=forge.base_image)
     with pytest.raises(ForgeError, match=r"is not here: build it first \(inv build\)$"):
-        smoke_service(forge, "2025.2", "demo", BuildOptions())
+        smoke_service(forge, Pair("2025.2", "demo"), BuildOptions())
 
 
 def test_smoke_of_a_current_image_writes_nothing_under_build(built, base_image):
@@ -66,7 +67,7 @@ def test_smoke_of_a_current_image_writes_nothing_under_build(built, base_image):
     forge = make_forge(project, root, base_image=base_image)
     build = root / "build"
     before = {p: p.stat().st_mtime_ns for p in build.rglob("*")}
-    report = smoke_service(forge, "2025.2", "demo", BuildOptions())
+    report = smoke_service(forge, Pair("2025.2", "demo"), BuildOptions())
     assert report.ok, report.table()
     after = {p: p.stat().st_mtime_ns for p in build.rglob("*")}
     assert after == before

@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from imageforge.config.manifest import Pair
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.image.build import BuildOptions, build_service
@@ -45,21 +46,22 @@ class _Stop(Exception):
 
 def run_functional(
     forge: Forge,
-    release: str,
-    service: str,
+    pair: Pair,
     options: BuildOptions,
     *,
     build: bool = False,
     backing_images: Mapping[str, str] | None = None,
 ) -> CheckReport:
-    """Run ``service``'s functional.yaml for ``release``; the report says what passed."""
+    """Run ``pair``'s functional.yaml; the report says what passed."""
+    release, service = pair.release, pair.project
     spec = _load(forge, service)
     chain = [_load(forge, name) for name in spec.requires if name != service] + [spec]
     images = {}
     for part in chain:
+        part_pair = Pair(release, part.service)
         if build:
-            build_service(forge, release, part.service, options)
-        images[part.service], _inputs = current_image(forge, release, part.service, options)
+            build_service(forge, part_pair, options)
+        images[part.service], _inputs = current_image(forge, part_pair, options)
     report = CheckReport(
         f"{service}/{release}", f"{service} {release}: {images[service]}", column="STEP"
     )

@@ -8,6 +8,7 @@ import signal
 
 import pytest
 
+from imageforge.config.manifest import Pair
 from imageforge.host import docker
 from imageforge.image.build import BuildOptions
 from imageforge.verify.functional.run import run_functional
@@ -36,7 +37,7 @@ def leftovers(pid: int | None = None) -> list[str]:
 def test_the_service_serves_its_api_against_a_real_database(built, tmp_path, base_image):
     _, _, project, root = built
     forge = make_forge(project, root, base_image=base_image)
-    report = run_functional(forge, "2025.2", "demo", BuildOptions())
+    report = run_functional(forge, Pair("2025.2", "demo"), BuildOptions())
     assert report.ok, report.table()
     assert [f.check for f in report.findings] == [
         "mariadb ready",
@@ -60,7 +61,7 @@ def test_a_config_the_service_rejects_fails_with_its_own_error(built, tmp_path, 
     spec = copy / "images" / "demo" / "functional.yaml"
     spec.write_text(spec.read_text().replace("password = {database_password}", "password = wrong"))
     forge = make_forge(copy, root, base_image=base_image, build_dir=root / "build")
-    report = run_functional(forge, "2025.2", "demo", BuildOptions())
+    report = run_functional(forge, Pair("2025.2", "demo"), BuildOptions())
     assert not report.ok
     failed = report.findings[-1]
     assert (failed.check, failed.ok) == ("demo: database migrations", False)
@@ -80,7 +81,7 @@ def test_an_unknown_backing_service_is_named(built, tmp_path, base_image):
     spec.write_text(spec.read_text().replace("backing: [mariadb]", "backing: [postgres]"))
     forge = make_forge(copy, root, base_image=base_image, build_dir=root / "build")
     with pytest.raises(ForgeError, match=r"functional.yaml: backing: unknown postgres \(known: "):
-        run_functional(forge, "2025.2", "demo", BuildOptions())
+        run_functional(forge, Pair("2025.2", "demo"), BuildOptions())
 
 
 def test_ctrl_c_removes_everything(built, base_image):
