@@ -19,12 +19,20 @@ from imageforge.errors import ManifestError
 
 # Image folders that every service builds on rather than services themselves.
 SHARED_IMAGES = ("python-base", "venv-builder")
+# How a service's image is built: which shared images its Dockerfile gets as
+# BUILDER_IMAGE and RUNTIME_IMAGE (in that order), and whether it is a Python
+# venv (requirements, constraints, patched libraries, the venv checks). A
+# third C project (libvirt, haproxy) is data (build: c) and a Dockerfile folder.
+BUILD_KINDS = {
+    "python": ("venv-builder", "python-base"),
+    "c": ("c-builder", "c-base"),
+}
 # images/backing/<name>/: the functional checks' database, message bus and cache.
 BACKING_FOLDER = "backing"
 
 _TOP_LEVEL_KEYS = {"defaults", "services", "libraries", "releases"}
 _DEFAULTS_KEYS = {"registry", "base_image", "requirements_repo"}
-_SERVICE_KEYS = {"repo", "extras", "pip_packages", "runtime_packages"}
+_SERVICE_KEYS = {"repo", "extras", "pip_packages", "runtime_packages", "build"}
 _LIBRARY_KEYS = {"repo"}
 _RELEASE_KEYS = {"requirements", "base_image", "registry", "services", "libraries"}
 _REQUIREMENTS_KEYS = {"repo", "ref"}
@@ -76,6 +84,11 @@ class Service:
     extras: tuple[str, ...] = ()
     pip_packages: tuple[str, ...] = ()
     runtime_packages: tuple[str, ...] = ()
+    build: str = "python"  # a key of BUILD_KINDS
+
+    @property
+    def is_python(self) -> bool:
+        return self.build == "python"
 
 
 @dataclass(frozen=True)
@@ -198,6 +211,12 @@ class _Parser:
             self._name(name, path)
             self._keys(self._mapping(entry, path), path, allowed=_SERVICE_KEYS, required={"repo"})
             self._string(entry["repo"], (*path, "repo"))
+            kind = entry.get("build", "python")
+            if kind not in BUILD_KINDS:
+                raise self.doc.error(
+                    (*path, "build"),
+                    f"expected one of {', '.join(sorted(BUILD_KINDS))}, got {_kind(kind)}",
+                )
         libraries = self._mapping(top.get("libraries", {}), ("libraries",))
         for name, entry in libraries.items():
             path = ("libraries", name)
@@ -282,6 +301,7 @@ class _Parser:
             extras=packages("extras"),
             pip_packages=packages("pip_packages"),
             runtime_packages=packages("runtime_packages"),
+            build=base.get("build", "python"),
         )
 
     def _library(self, name: str, value: Any, libraries: dict[str, Any], path: KeyPath) -> Library:
@@ -368,12 +388,14 @@ def _check_images(manifest: Manifest, document: Document) -> None:
             raise document.error(
                 ("services", name), f"no Dockerfile: expected images/{name}/Dockerfile"
             )
-    for name in SHARED_IMAGES:
+    kinds = {entry.get("build", "python") for entry in document.data["services"].values()}
+    for name in sorted({n for kind in kinds for n in BUILD_KINDS[kind]} | set(SHARED_IMAGES)):
         if not (images / name / "Dockerfile").is_file():
             raise ManifestError(f"{images / name}: missing Dockerfile (a shared image)")
     if images.is_dir():
         for folder in sorted(p for p in images.iterdir() if p.is_dir()):
-            if folder.name not in services and folder.name not in (*SHARED_IMAGES, BACKING_FOLDER):
+            shared = {n for pair in BUILD_KINDS.values() for n in pair}
+            if folder.name not in services | shared | {BACKING_FOLDER}:
                 raise ManifestError(
                     f"{folder}: image folder has no entry in {manifest.path.name}"
                     f" (add services.{folder.name} and use it in a release, or remove the folder)"

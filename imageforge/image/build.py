@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from imageforge.config.manifest import Pair
+from imageforge.config.manifest import BUILD_KINDS, Pair
 from imageforge.context import Forge
 from imageforge.host import docker
 from imageforge.host.files import under
@@ -155,7 +155,9 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
         f"{LABEL_PREFIX}.upstream-commit": export.commit,
         f"{LABEL_PREFIX}.patches": str(len(export.patches)),
         f"{LABEL_PREFIX}.patch-series-digest": export.series_digest or "none",
-        f"{LABEL_PREFIX}.constraints-digest": inputs.constraints.digest,
+        f"{LABEL_PREFIX}.constraints-digest": (
+            inputs.constraints.digest if inputs.constraints else "none"
+        ),
         f"{LABEL_PREFIX}.forge-revision": revision,
     }
     for library in inputs.libraries:
@@ -165,12 +167,14 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
         )
     requirements = list(inputs.requirements)
     # Paths only: materialise() writes them, for a build (planning writes nothing).
-    contexts = (
-        ("source", export.tree),
-        ("requirements", _context_folder(forge, release.name, service.name, "deps")),
-        ("constraints", inputs.constraints.path.parent),
-        ("libraries", _context_folder(forge, release.name, service.name, "libraries")),
-    )
+    contexts: tuple[tuple[str, Path | str], ...] = (("source", export.tree),)
+    if inputs.constraints is not None:  # a Python venv: what it installs, and how
+        contexts += (
+            ("requirements", _context_folder(forge, release.name, service.name, "deps")),
+            ("constraints", inputs.constraints.path.parent),
+            ("libraries", _context_folder(forge, release.name, service.name, "libraries")),
+        )
+    builder, runtime = BUILD_KINDS[service.build]
     chosen = options.platforms
     several = len(chosen) > 1
 
@@ -183,7 +187,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
                 tags=(platforms.local_tag(shared_image_tag(name, base_image), platform),),
                 contexts=((base_image, base),) if base else (),
             )
-            for name in ("python-base", "venv-builder")
+            for name in (runtime, builder)
         ]
         image = ImageBuild(
             name=service.name,
@@ -205,7 +209,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
             [*shared, image],
             platforms.local_tag(base_image, platform) if base else base_image,
             [export.tree_digest for export in inputs.exports],
-            inputs.constraints.digest,
+            inputs.constraints.digest if inputs.constraints else "",
             requirements,
         )
         arch = f"-{arch_of(platform)}" if platform and several else ""
@@ -436,6 +440,8 @@ def materialise(forge: Forge, planned: PlannedImage) -> None:
     be?") computes the same paths and writes nothing.
     """
     inputs = planned.inputs
+    if inputs.constraints is None:  # built from C: the source is its only context
+        return
     inputs.constraints.write()
     deps = _context_folder(forge, planned.release, planned.service, "deps")
     write_context(deps, list(inputs.requirements), inputs.service.package)

@@ -23,7 +23,8 @@ class BuildInputs:
     service: Export
     # The release's patched libraries that the requirements reach (image.reach).
     libraries: tuple[Export, ...]
-    constraints: Constraints
+    # None for an image built from C: no venv, so no constraints.
+    constraints: Constraints | None
     # The dependency layer's requirements: the service's, its extras', the pip packages.
     requirements: tuple[str, ...] = ()
 
@@ -42,6 +43,8 @@ def plan_inputs(forge: Forge, pair: Pair) -> BuildInputs:
     rel = forge.manifest.release(pair.release)
     settings = rel.service(pair.project)
     export = export_project(forge, pair)
+    if not settings.is_python:  # built from C source: the tree is all it takes
+        return BuildInputs(service=export, libraries=(), constraints=None)
     what = str(pair)
     requirements = dependency_lines(export.tree, settings.extras, settings.pip_packages, what)
     libraries = tuple(export_project(forge, Pair(rel.name, lib.name)) for lib in rel.libraries)
@@ -57,5 +60,6 @@ def plan_inputs(forge: Forge, pair: Pair) -> BuildInputs:
 def prepare(forge: Forge, pair: Pair) -> BuildInputs:
     """``plan_inputs``, with the image's constraints file written for a build to use."""
     inputs = plan_inputs(forge, pair)
-    inputs.constraints.write()
+    if inputs.constraints is not None:
+        inputs.constraints.write()
     return inputs

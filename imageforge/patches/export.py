@@ -137,7 +137,8 @@ def export_source(forge: Forge, target: Pinned, series: Series | None = None) ->
                 ref=target.ref,
                 commit=target.commit,
                 version=version,
-                package=write_pkg_info(tree, version),
+                # pbr reads PKG-INFO; a C tree has no package to name.
+                package=write_pkg_info(tree, version) if target.is_python else target.project,
                 tree=folder / "tree",
                 patches=tuple(p.name for p in applied),
                 series_digest=series_digest,

@@ -67,7 +67,28 @@ class Pinned:
 
     def version(self) -> str:
         """The version pbr computes for the pinned commit."""
-        return pbr_version(self.git_dir, self.commit)
+        if self.is_python:
+            return pbr_version(self.git_dir, self.commit)
+        # C projects (OVS, OVN, libvirt) tag vX.Y.Z; the version drops the v.
+        return pbr_version(self.git_dir, self.commit, prefix="v")
+
+    @property
+    def is_python(self) -> bool:
+        """A Python package (setup.cfg or pyproject.toml at the commit), not a C source tree."""
+        # ls-tree reads trees only: no blob is fetched from a blobless mirror.
+        listed = git.text(
+            [
+                "ls-tree",
+                "--name-only",
+                self.commit,
+                "--",
+                "setup.cfg",
+                "pyproject.toml",
+                "setup.py",
+            ],
+            git_dir=self.git_dir,
+        )
+        return bool(listed)
 
     def committed(self) -> str:
         """The commit's date (ISO 8601)."""

@@ -24,13 +24,17 @@ _PRE_RELEASE_TAG = re.compile(r"^\d+(\.\d+)*(\.0)?(a|b|rc)\d+$")
 _SEM_VER = re.compile(r"^sem-ver:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
-def pbr_version(git_dir: Path, commit: str) -> str:
-    """The version of ``commit`` as pbr would compute it from the repository's tags."""
-    on_commit = _version_tags(git_dir, ["tag", "--points-at", commit])
+def pbr_version(git_dir: Path, commit: str, *, prefix: str = "") -> str:
+    """The version of ``commit`` as pbr would compute it from the repository's tags.
+
+    ``prefix``: the release tags' prefix (C projects such as OVS and OVN tag
+    v3.4.6); the version is the tag without it.
+    """
+    on_commit = _version_tags(git_dir, ["tag", "--points-at", commit], prefix)
     if on_commit:
         return max(on_commit, key=_sort_key)
     described = git.run(
-        ["describe", "--tags", "--abbrev=0", "--match", "[0-9]*", commit],
+        ["describe", "--tags", "--abbrev=0", "--match", f"{prefix}[0-9]*", commit],
         git_dir=git_dir,
         check=False,
     )
@@ -41,11 +45,11 @@ def pbr_version(git_dir: Path, commit: str) -> str:
     last_tag = described.stdout.decode().strip()
     distance = int(git.text(["rev-list", "--count", f"{last_tag}..{commit}"], git_dir=git_dir))
     messages = git.text(["log", "--format=%B", f"{last_tag}..{commit}"], git_dir=git_dir)
-    return f"{_bump(last_tag, messages)}.dev{distance}"
+    return f"{_bump(last_tag.removeprefix(prefix), messages)}.dev{distance}"
 
 
-def _version_tags(git_dir: Path, args: list[str]) -> list[str]:
-    names = git.text(args, git_dir=git_dir).split()
+def _version_tags(git_dir: Path, args: list[str], prefix: str = "") -> list[str]:
+    names = [n.removeprefix(prefix) for n in git.text(args, git_dir=git_dir).split()]
     return [n for n in names if _RELEASE_TAG.match(n) or _PRE_RELEASE_TAG.match(n)]
 
 

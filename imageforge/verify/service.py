@@ -27,8 +27,10 @@ def smoke_service(
     image, inputs = current_image(forge, pair, options)
     checks_file = forge.root / "images" / pair.project / "smoke.yaml"
     checks = smoke.load_checks(checks_file) if checks_file.is_file() else []
+    constraints = inputs.constraints.content if inputs.constraints else None
+    python = inputs.constraints is not None  # built from C: no venv, no python to probe with
     results = smoke.smoke_image(
-        image, inputs.service.version, checks, inputs.exports, inputs.constraints.content
+        image, inputs.service.version, checks, inputs.exports, constraints, python=python
     )
     platform = f"@{options.platform}" if options.platform else ""
     return smoke.report(f"{pair.project}/{pair.release}{platform}", image, results)
@@ -42,6 +44,11 @@ def write_sbom(
         docker.run(["pull", "--quiet", image])
     elif not docker.image_exists(image):
         raise ForgeError(f"image {image} is not here: build it first (inv build)")
+    if inputs.constraints is None:
+        raise ForgeError(
+            f"{inputs.service.project} ({release}) is built from C source: its SBOM (OS "
+            "packages, the component and its pedigree) is not written yet"
+        )
     return sbom.sbom_for_image(
         image,
         release,

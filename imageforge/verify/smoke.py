@@ -126,8 +126,9 @@ def run_check(runner: ImageRunner, check: Check, version: str) -> Finding:
 
 
 def policy_checks(
-    runner: ImageRunner, exports: Sequence[Export], has_constraints: bool
+    runner: ImageRunner, exports: Sequence[Export], has_constraints: bool, *, python: bool = True
 ) -> list[Finding]:
+    """The image policy; the venv checks only where there is a venv (python images)."""
     results = [
         _expect(runner, "runs as UID 42424", ("id", "-u"), SERVICE_UID),
         _expect(runner, "runs as GID 42424", ("id", "-g"), SERVICE_UID),
@@ -150,8 +151,10 @@ def policy_checks(
             f"no world-writable file outside {', '.join(WORLD_WRITABLE_OK)}",
             _WORLD_WRITABLE,
         ),
-        _probe(runner, "venv is consistent", ("consistency",)),
     ]
+    if not python:  # built from C: no venv, and no python in the image to probe with
+        return results
+    results.append(_probe(runner, "venv is consistent", ("consistency",)))
     if has_constraints:
         results.append(
             _probe(
@@ -170,11 +173,13 @@ def smoke_image(
     checks: list[Check],
     exports: Sequence[Export],
     constraints: str | None,
+    *,
+    python: bool = True,
 ) -> list[Finding]:
     """Every service check and policy check against ``image``."""
     with probe_runner(image, exports, constraints) as runner:
         results = [run_check(runner, check, version) for check in checks]
-        return results + policy_checks(runner, exports, constraints is not None)
+        return results + policy_checks(runner, exports, constraints is not None, python=python)
 
 
 def image_facts(image: str) -> tuple[int, int]:

@@ -1,0 +1,77 @@
+"""A C project through the same pipeline: releases.yaml (build: c), a patch, the gate, the build, smoke."""
+
+from __future__ import annotations
+
+import pytest
+
+from imageforge.config.manifest import Pair
+from imageforge.host import docker
+from imageforge.image.build import BuildOptions, build_service
+from imageforge.patches.gate import check_patches
+from imageforge.verify.service import smoke_service
+from tests.support.projects import make_forge
+from tests.support.synthetic_c import c_project
+
+HELLO = Pair("2025.2", "hello")
+
+
+@pytest.fixture(scope="module")
+def c_built(tmp_path_factory, base_image):
+    root = tmp_path_factory.mktemp("c-e2e")
+    project = c_project(root)
+    forge = make_forge(project, root, base_image=base_image)
+    result = build_service(forge, HELLO, BuildOptions())
+    yield result, project, root
+    for tag in result.tags:
+        docker.run(["image", "rm", tag], check=False)
+
+
+def test_the_series_is_checked_like_any_other(tmp_path):
+    project = c_project(tmp_path)
+    [report] = check_patches(make_forge(project, tmp_path))
+    assert report.ok and (report.series.project, report.ref) == ("hello", "v1.0.0")
+
+
+@pytest.mark.docker
+def test_the_c_image_is_built_patched_and_labelled(c_built):
+    result, _, _ = c_built
+    assert result.reference == "forge-c.test/hello:1.0.0"
+    labels = docker.image_labels(result.reference)
+    assert labels["org.opencontainers.image.version"] == "1.0.0"
+    assert labels["org.imageforge.patches"] == "1"
+    assert labels["org.imageforge.constraints-digest"] == "none"
+    said = docker.run(["run", "--rm", result.reference, "hello"]).stdout.strip()
+    assert said == "hello from C, patched"
+
+
+@pytest.mark.docker
+def test_smoke_runs_the_checks_and_the_policy_without_python(c_built, base_image):
+    result, project, root = c_built
+    report = smoke_service(make_forge(project, root, base_image=base_image), HELLO, BuildOptions())
+    checks = {f.check: f.ok for f in report.findings}
+    assert report.ok, report.table()
+    assert checks["hello reports the upstream version"]
+    assert checks["no compiler, make, git or uv"] and checks["no setuid or setgid file"]
+    assert "venv is consistent" not in checks, "no venv in a C image"
+    assert result.size is not None and result.base_size is not None
+    assert result.size - result.base_size < 5e6, "the program and its libraries, nothing more"
+
+
+@pytest.mark.docker
+def test_a_changed_patch_rebuilds_the_program(c_built, base_image, tmp_path):
+    import shutil
+
+    _, project, _ = c_built
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    [patch] = (copy / "patches" / "hello" / "2025.2").glob("*.patch")
+    patch.write_text(patch.read_text().replace("hello from C, patched", "hello from C, again"))
+    manifest = copy / "releases.yaml"
+    manifest.write_text(manifest.read_text().replace("forge-c.test", "forge-c.test/again"))
+    result = build_service(make_forge(copy, tmp_path, base_image=base_image), HELLO, BuildOptions())
+    try:
+        said = docker.run(["run", "--rm", result.reference, "hello"]).stdout.strip()
+        assert said == "hello from C, again"
+    finally:
+        for tag in result.tags:
+            docker.run(["image", "rm", tag], check=False)
