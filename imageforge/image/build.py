@@ -422,7 +422,9 @@ def _describe(result: BuildResult, *, pushed: bool) -> str:
     lines += [f"  tag {tag}" for tag in result.tags]
     if result.size is not None:
         share = (
-            f" ({result.base_size / result.size:.0%} of it the runtime base)" if result.base_size else ""
+            f" ({result.base_size / result.size:.0%} of it the runtime base)"
+            if result.base_size
+            else ""
         )
         lines.append(f"  size {result.size / 1e6:.1f} MB{share}")
     return "\n".join(lines)
