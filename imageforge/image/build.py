@@ -160,6 +160,9 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
         ),
         f"{LABEL_PREFIX}.forge-revision": revision,
     }
+    for submodule in export.submodules:  # "<path> <commit> <repo>"
+        path, commit, repo = submodule.split(" ", 2)
+        labels[f"{LABEL_PREFIX}.submodule.{path}"] = f"{commit} {repo}"
     for library in inputs.libraries:
         labels[f"{LABEL_PREFIX}.library.{library.project}"] = (
             f"{library.version} {library.commit} p{len(library.patches)} "

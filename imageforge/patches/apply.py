@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from unidiff.errors import UnidiffParseError
 
 from imageforge.errors import ForgeError
 from imageforge.host import git
+from imageforge.upstream.submodules import Graft
 
 
 class PatchStatus(enum.Enum):
@@ -64,27 +65,53 @@ class PatchResult:
 
 
 @contextmanager
-def scratch_index(git_dir: Path, commit: str) -> Iterator[dict[str, str]]:
+def scratch_index(
+    git_dir: Path, commit: str, grafts: Sequence[Graft] = ()
+) -> Iterator[dict[str, str]]:
     """Environment for git commands on a throwaway index holding ``commit``'s tree.
 
     New objects go to a scratch object directory that borrows the mirror's
-    objects, so nothing in the mirror changes.
+    objects, so nothing in the mirror changes. Each graft (a submodule) puts
+    its commit's tree at its path in place of the gitlink, borrowing the
+    objects of its own mirror too.
     """
     with tempfile.TemporaryDirectory(prefix="forge-index-") as scratch:
         objects = Path(scratch) / "objects"
         objects.mkdir()
+        borrowed = [git_dir, *(graft.mirror.path for graft in grafts)]
         env = {
             "GIT_INDEX_FILE": str(Path(scratch) / "index"),
             "GIT_OBJECT_DIRECTORY": str(objects),
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str((git_dir / "objects").resolve()),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join(
+                str((path / "objects").resolve()) for path in borrowed
+            ),
         }
         git.run(["read-tree", commit], git_dir=git_dir, env=env)
+        for graft in grafts:
+            # Mode 0 removes the gitlink (index-info needs no work tree).
+            zero = "0" * 40
+            git.run(
+                ["update-index", "--index-info"],
+                git_dir=git_dir,
+                env=env,
+                input=f"0 {zero}\t{graft.path}\n".encode(),
+            )
+            # read-tree --prefix wants a work tree, though without -u it writes none.
+            empty = Path(scratch) / "no-work-tree"
+            empty.mkdir(exist_ok=True)
+            git.run(
+                ["read-tree", f"--prefix={graft.path}/", f"{graft.commit}^{{tree}}"],
+                git_dir=git_dir,
+                env={**env, "GIT_WORK_TREE": str(empty)},
+            )
         yield env
 
 
-def check_series(git_dir: Path, commit: str, patches: tuple[Path, ...]) -> list[PatchResult]:
+def check_series(
+    git_dir: Path, commit: str, patches: tuple[Path, ...], grafts: Sequence[Graft] = ()
+) -> list[PatchResult]:
     """Apply ``patches`` in order to ``commit``'s tree in a scratch index; one result per patch."""
-    with scratch_index(git_dir, commit) as env:
+    with scratch_index(git_dir, commit, grafts) as env:
         return [_check_one(git_dir, env, patch) for patch in patches]
 
 
@@ -94,6 +121,7 @@ def apply_series(
     patches: tuple[Path, ...],
     tree: Path,
     reuse: Path | None = None,
+    grafts: Sequence[Graft] = (),
 ) -> list[PatchResult]:
     """Write ``commit``'s tree with ``patches`` applied into the empty folder ``tree``.
 
@@ -102,7 +130,7 @@ def apply_series(
     taken as the starting point when it can be: only the files whose content
     differs are written (see ``_write_from``).
     """
-    with scratch_index(git_dir, commit) as env:
+    with scratch_index(git_dir, commit, grafts) as env:
         results = [_check_one(git_dir, env, patch) for patch in patches]
         conflicts = [r for r in results if not r.ok]
         if conflicts:

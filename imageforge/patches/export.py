@@ -61,12 +61,15 @@ class Export:
     # every use, and the content digest checked when the stamp differs.
     tree_stamp: str = ""
     tree_digest: str = ""
+    # Submodules exported in place: "<path> <commit> <repo>" each (OVN's ovs).
+    submodules: tuple[str, ...] = ()
 
     def record(self) -> dict:
         data = asdict(self)
         data.pop("tree")
         data["patches"] = list(self.patches)
         data["patched_files"] = list(self.patched_files)
+        data["submodules"] = list(self.submodules)
         data["format"] = EXPORT_FORMAT
         return data
 
@@ -125,6 +128,7 @@ def export_source(forge: Forge, target: Pinned, series: Series | None = None) ->
                     patches,
                     tree,
                     reuse=earlier if earlier.is_dir() and not earlier.is_symlink() else None,
+                    grafts=target.grafts,
                 )
             except PatchError as err:
                 raise PatchError(f"{target.name} at {target.ref}: {err}") from err
@@ -146,6 +150,7 @@ def export_source(forge: Forge, target: Pinned, series: Series | None = None) ->
                 patched_files=patched_files,
                 tree_stamp=tree_stamp(tree),
                 tree_digest=tree_digest(tree),
+                submodules=tuple(graft.describe() for graft in target.grafts),
             )
             (work / RECORD).write_text(json.dumps(export.record(), indent=2) + "\n")
             _replace(work, folder)
@@ -167,6 +172,7 @@ def read_export(folder: Path) -> Export | None:
             return None  # made by an older forge: export again
         data["patches"] = tuple(data.get("patches", ()))
         data["patched_files"] = tuple(data.get("patched_files", ()))
+        data["submodules"] = tuple(data.get("submodules", ()))
         return Export(**data, tree=folder / "tree")
     except (OSError, ValueError, TypeError):
         return None

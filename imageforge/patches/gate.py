@@ -39,9 +39,11 @@ def check_at(target: Pinned, series: Series) -> SeriesReport:
     as landed, not as a failure.
     """
     target.prefetch(touched_paths(series.patches))
+    for graft in target.grafts:  # a patch may touch a submodule's files (ovs/...)
+        graft.mirror.prefetch_blobs(graft.commit)
     results = [
         _landed_or(target, result) if result.status == CONFLICTS else result
-        for result in check_series(target.git_dir, target.commit, series.patches)
+        for result in check_series(target.git_dir, target.commit, series.patches, target.grafts)
     ]
     return SeriesReport(series, target.ref, target.commit, tuple(results))
 

@@ -19,6 +19,8 @@ from imageforge.context import Forge, silent
 from imageforge.errors import ForgeError
 from imageforge.host import git
 from imageforge.upstream.mirrors import Mirror, OfflineError, RefError, mirror_for
+from imageforge.upstream.submodules import Graft, grafts_of
+from imageforge.upstream.submodules import prefetch as prefetch_grafts
 from imageforge.upstream.versions import pbr_version
 
 T = TypeVar("T")
@@ -33,6 +35,8 @@ class Pinned:
     mirror: Mirror
     commit: str
     log: Callable[[str], None] = field(default=silent, compare=False, repr=False)
+    # Submodules exported in place (OVN's ovs), from their own mirrors.
+    grafts: tuple[Graft, ...] = ()
 
     @property
     def pair(self) -> Pair:
@@ -52,6 +56,7 @@ class Pinned:
         try:
             if paths is None:
                 repaired(self.mirror, self.log, lambda: self.mirror.prefetch_blobs(self.commit))
+                prefetch_grafts(self.grafts, self.log)
             else:
                 wanted = sorted(set(paths))
                 repaired(
@@ -113,7 +118,12 @@ def pin(forge: Forge, pair: Pair, repo: str, ref: str) -> Pinned:
         except ForgeError as err:
             raise RefError(f"{pair}: {repo} at {ref!r}: {err}") from err
         forge.memo[key] = commit
-    return Pinned(pair.project, pair.release, repo, ref, handle, commit, forge.log)
+    grafts_key = ("grafts", repo, commit, forge.offline)
+    if grafts_key not in forge.memo:
+        forge.memo[grafts_key] = grafts_of(forge, handle, commit, str(pair))
+    return Pinned(
+        pair.project, pair.release, repo, ref, handle, commit, forge.log, forge.memo[grafts_key]
+    )
 
 
 def repaired(mirror: Mirror, log: Callable[[str], None], action: Callable[[], T]) -> T:

@@ -53,6 +53,7 @@ def test_export_has_the_tree_no_git_and_the_version(upstream, tmp_path):
         "patched_files": [],
         "tree_stamp": exporting.tree_stamp(export.tree),
         "tree_digest": exporting.tree_digest(export.tree),
+        "submodules": [],
         "format": 4,
     }
 
@@ -151,7 +152,7 @@ def test_an_interrupted_export_leaves_no_tree_behind(upstream, tmp_path, monkeyp
     build = tmp_path / "build"
     good = export_at(repo, "1.0.0", tmp_path, build=build)
 
-    def crash(git_dir, commit, patches, tree, reuse=None):
+    def crash(git_dir, commit, patches, tree, reuse=None, grafts=()):
         (tree / "half-written.py").write_text("")
         raise KeyboardInterrupt
 
