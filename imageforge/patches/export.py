@@ -63,6 +63,8 @@ class Export:
     tree_digest: str = ""
     # Submodules exported in place: "<path> <commit> <repo>" each (OVN's ovs).
     submodules: tuple[str, ...] = ()
+    # A Python package (pbr, setup.cfg) or a C source tree (OVS, OVN).
+    python: bool = True
 
     def record(self) -> dict:
         data = asdict(self)
@@ -151,6 +153,7 @@ def export_source(forge: Forge, target: Pinned, series: Series | None = None) ->
                 tree_stamp=tree_stamp(tree),
                 tree_digest=tree_digest(tree),
                 submodules=tuple(graft.describe() for graft in target.grafts),
+                python=target.is_python,
             )
             (work / RECORD).write_text(json.dumps(export.record(), indent=2) + "\n")
             _replace(work, folder)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,10 +47,13 @@ from imageforge.verify.runner import probe, probe_runner
 PROPERTY = "imageforge"
 
 
-def inventory(image: str) -> tuple[list[dict], list[dict], str]:
-    """(Python distributions, OS packages, distribution id) found in ``image``."""
+def inventory(image: str, *, python: bool = True) -> tuple[list[dict], list[dict], str]:
+    """(Python distributions, OS packages, distribution id) found in ``image``.
+
+    An image built from C has no venv and no python to probe with: no distributions.
+    """
     with probe_runner(image) as runner:
-        dists = probe(runner, "dists")
+        dists = probe(runner, "dists") if python else []
         status, out, err = runner.run(
             ("dpkg-query", "-W", "-f=${Package}\\t${Version}\\t${Architecture}\\n")
         )
@@ -69,7 +73,7 @@ def build_bom(
     release: str,
     service: Export,
     libraries: list[Export],
-    constraints: Constraints,
+    constraints: Constraints | None,
     patches_root: Path,
     dists: list[dict],
     packages: list[dict],
@@ -112,14 +116,19 @@ def build_bom(
                 ),
             )
         )
+    if not dists:  # built from C: the programs need the OS packages (the libraries they link)
+        bom.register_dependency(bom.metadata.component, [c for c in bom.components])
     properties = [
         Property(name=f"{PROPERTY}:image", value=image),
         Property(name=f"{PROPERTY}:image-id", value=image_id),
         Property(name=f"{PROPERTY}:release", value=release),
-        Property(name=f"{PROPERTY}:constraints-digest", value=constraints.digest),
-        Property(name=f"{PROPERTY}:requirements-commit", value=constraints.upstream_commit),
     ]
-    for change in constraints.changes:
+    if constraints is not None:  # a Python venv's constraints (an image built from C has none)
+        properties += [
+            Property(name=f"{PROPERTY}:constraints-digest", value=constraints.digest),
+            Property(name=f"{PROPERTY}:requirements-commit", value=constraints.upstream_commit),
+        ]
+    for change in constraints.changes if constraints is not None else ():
         old = ", ".join(change.old) or "-"
         new = ", ".join(change.new) or "-"
         properties.append(
@@ -138,9 +147,7 @@ def _primary(service: Export, patches_root: Path) -> Component:
         name=service.package,
         version=service.version,
         bom_ref=f"service:{service.project}",
-        purl=PackageURL(
-            type="pypi", name=canonicalize_name(service.package), version=service.version
-        ),
+        purl=purl_of(service),
         external_references=[
             ExternalReference(type=ExternalReferenceType.VCS, url=XsUri(service.repo))
         ],
@@ -164,9 +171,25 @@ def _pedigree(export: Export, patches_root: Path) -> Pedigree:
             Property(name=f"{PROPERTY}:upstream-commit", value=export.commit),
         ],
     )
+    # OVN's pedigree names the OVS its submodule pins: "<path> <commit> <repo>".
+    submodules = [entry.split(" ", 2) for entry in export.submodules]
+    ancestors = [ancestor] + [
+        Component(
+            type=ComponentType.LIBRARY,
+            name=path,
+            version=commit,
+            bom_ref=f"submodule:{export.project}/{path}@{commit}",
+            external_references=[
+                ExternalReference(type=ExternalReferenceType.VCS, url=XsUri(repo))
+            ],
+            properties=[Property(name=f"{PROPERTY}:submodule-commit", value=commit)],
+        )
+        for path, commit, repo in submodules
+    ]
     return Pedigree(
-        ancestors=[ancestor],
-        commits=[Commit(uid=export.commit, url=XsUri(export.repo))],
+        ancestors=ancestors,
+        commits=[Commit(uid=export.commit, url=XsUri(export.repo))]
+        + [Commit(uid=commit, url=XsUri(repo)) for _, commit, repo in submodules],
         patches=[
             Patch(
                 type=PatchClassification.UNOFFICIAL,
@@ -176,6 +199,25 @@ def _pedigree(export: Export, patches_root: Path) -> Pedigree:
             )
             for path in _patch_files(export, patches_root)
         ],
+    )
+
+
+def purl_of(service: Export) -> PackageURL:
+    """A Python service's PyPI name; a C project its repository and tag (pkg:github/openvswitch/ovs@v3.4.6)."""
+    if service.python:
+        return PackageURL(
+            type="pypi", name=canonicalize_name(service.package), version=service.version
+        )
+    match = re.match(r"^https://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?$", service.repo)
+    if match:
+        return PackageURL(
+            type="github", namespace=match.group(1), name=match.group(2), version=service.ref
+        )
+    return PackageURL(
+        type="generic",
+        name=service.project,
+        version=service.version,
+        qualifiers={"vcs_url": f"git+{service.repo}@{service.commit}"},
     )
 
 
@@ -221,7 +263,7 @@ def sbom_for_image(
     release: str,
     service: Export,
     libraries: list[Export],
-    constraints: Constraints,
+    constraints: Constraints | None,
     patches_root: Path,
     out_dir: Path,
     *,
@@ -229,7 +271,7 @@ def sbom_for_image(
 ) -> Path:
     """Write the SBOM of ``image`` (build.sign attaches it to a pushed image)."""
     image_id = docker.run(["image", "inspect", "--format", "{{.Id}}", image]).stdout.strip()
-    dists, packages, distro = inventory(image)
+    dists, packages, distro = inventory(image, python=constraints is not None)
     bom = build_bom(
         image,
         image_id,

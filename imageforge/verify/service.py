@@ -44,11 +44,6 @@ def write_sbom(
         docker.run(["pull", "--quiet", image])
     elif not docker.image_exists(image):
         raise ForgeError(f"image {image} is not here: build it first (inv build)")
-    if inputs.constraints is None:
-        raise ForgeError(
-            f"{inputs.service.project} ({release}) is built from C source: its SBOM (OS "
-            "packages, the component and its pedigree) is not written yet"
-        )
     return sbom.sbom_for_image(
         image,
         release,

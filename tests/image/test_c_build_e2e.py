@@ -75,3 +75,27 @@ def test_a_changed_patch_rebuilds_the_program(c_built, base_image, tmp_path):
     finally:
         for tag in result.tags:
             docker.run(["image", "rm", tag], check=False)
+
+
+@pytest.mark.docker
+def test_the_sbom_names_the_repository_the_commit_and_the_patch(c_built, base_image):
+    import json
+
+    from imageforge.verify.service import sbom_service
+
+    _, project, root = c_built
+    path = sbom_service(make_forge(project, root, base_image=base_image), HELLO, BuildOptions())
+    bom = json.loads(path.read_text())
+    primary = bom["metadata"]["component"]
+    assert primary["purl"].startswith("pkg:generic/hello@1.0.0?vcs_url=git%2Bfile")
+    [ancestor] = primary["pedigree"]["ancestors"]
+    said = {p["name"]: p["value"] for p in ancestor["properties"]}
+    assert (said["imageforge:upstream-ref"], len(said["imageforge:upstream-commit"])) == (
+        "v1.0.0",
+        40,
+    )
+    assert len(primary["pedigree"]["patches"]) == 1
+    assert "hello from C, patched" in primary["pedigree"]["patches"][0]["diff"]["text"]["content"]
+    debs = [c for c in bom["components"] if c["purl"].startswith("pkg:deb/")]
+    assert any(c["name"] == "libc6" for c in debs), "the OS packages"
+    assert not [c for c in bom["components"] if c["purl"].startswith("pkg:pypi/")]

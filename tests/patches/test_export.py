@@ -54,6 +54,7 @@ def test_export_has_the_tree_no_git_and_the_version(upstream, tmp_path):
         "tree_stamp": exporting.tree_stamp(export.tree),
         "tree_digest": exporting.tree_digest(export.tree),
         "submodules": [],
+        "python": True,
         "format": 4,
     }
 

@@ -109,3 +109,16 @@ def test_the_patched_library_has_its_pedigree(built, sbom):
     patch_file = project / "patches" / "demo-lib" / "2025.2" / "0001-Patch-the-library.patch"
     assert patch["diff"]["text"]["content"] == patch_file.read_text()
     assert library["pedigree"]["commits"][0]["uid"] == result.inputs.libraries[0].commit
+
+
+def test_a_c_project_on_github_is_named_by_repository_and_tag():
+    from pathlib import Path
+
+    from imageforge.patches.export import Export
+    from imageforge.verify.sbom import purl_of
+
+    ovs = Export(
+        "ovs", "2025.2", "https://github.com/openvswitch/ovs", "v3.4.6", "ac42aa7", "3.4.6",
+        "ovs", Path("/nonexistent"), python=False,
+    )  # fmt: skip
+    assert str(purl_of(ovs)) == "pkg:github/openvswitch/ovs@v3.4.6"
