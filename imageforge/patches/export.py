@@ -36,7 +36,8 @@ RECORD = "export.json"
 # added): older exports are then made again instead of being taken as current.
 # 4: files are written byte-exact whatever the user's git config (a tree made
 # under core.autocrlf=true was CRLF and must not be trusted).
-EXPORT_FORMAT = 4
+# 5: the record says whether the tree is a Python package, and names submodules.
+EXPORT_FORMAT = 5
 
 
 @dataclass(frozen=True)
