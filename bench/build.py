@@ -12,6 +12,7 @@ Prints, for SERVICE in RELEASE on the chosen base image:
   way), as a ratio.
 
 Usage: uv run python bench/build.py -s keystone -r 2025.2 [--base-image IMG] [--cold] [--repeat N]
+       uv run python bench/build.py -s ovs -r 2025.2 --cold --patch-file lib/util.c   (C projects)
 """
 
 from __future__ import annotations
@@ -50,17 +51,25 @@ def scratch_project(work: Path) -> Path:
     return manifest
 
 
-def add_one_patch(project: Path, service: str, release: str, tree: Path, package: str) -> None:
-    """Append a comment to the package's __init__.py as a new last patch of the series.
+def add_one_patch(
+    project: Path, service: str, release: str, tree: Path, package: str, file: str | None
+) -> None:
+    """Append a comment to one file as a new last patch of the series.
 
-    ``tree`` is the export without this patch; called again, the patch is replaced.
+    The file is ``file`` (a C project's, e.g. lib/util.c for OVS), else the
+    Python package's __init__.py. ``tree`` is the export without this patch;
+    called again, the patch is replaced.
     """
-    candidates = [package.replace("-", "_").replace(".", "/"), service.replace("-", "_")]
-    module = next(c for c in candidates if (tree / c / "__init__.py").is_file())
-    relative = f"{module}/__init__.py"
+    if file is None:
+        candidates = [package.replace("-", "_").replace(".", "/"), service.replace("-", "_")]
+        module = next(c for c in candidates if (tree / c / "__init__.py").is_file())
+        file = f"{module}/__init__.py"
+    relative = file
     before = (tree / relative).read_text().splitlines(keepends=True)
     # A new line each run: a change BuildKit has seen before would come from its cache.
-    after = [*before, f"# benchmark: one-patch change {time.time_ns()}\n"]
+    stamp = f"benchmark: one-patch change {time.time_ns()}"
+    comment = f"/* {stamp} */" if relative.endswith((".c", ".h")) else f"# {stamp}"
+    after = [*before, f"{comment}\n"]
     diff = "".join(difflib.unified_diff(before, after, f"a/{relative}", f"b/{relative}"))
     folder = project / "patches" / service / release
     folder.mkdir(parents=True, exist_ok=True)
@@ -89,6 +98,11 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=5, help="one-patch rebuilds to take the median of"
     )
+    parser.add_argument(
+        "--patch-file",
+        help="the file the one-patch change edits (C projects, e.g. lib/util.c); "
+        "default: the Python package's __init__.py",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="forge-bench-") as scratch:
         manifest_path = scratch_project(Path(scratch))
@@ -116,7 +130,10 @@ def main() -> None:
         shutil.copytree(export.tree, unpatched, symlinks=True)
         rebuilds = []
         for _ in range(args.repeat):  # a new change each time, as a maintainer's loop makes them
-            add_one_patch(Path(scratch), args.service, args.release, unpatched, export.package)
+            add_one_patch(
+                Path(scratch), args.service, args.release, unpatched, export.package,
+                args.patch_file,
+            )  # fmt: skip
             seconds, patched_result = timed(build)
             rebuilds.append(seconds)
         patched = statistics.median(rebuilds)
@@ -146,7 +163,8 @@ def main() -> None:
     )
     print(f"  one-patch rebuild / first:    {patched / cold:7.0%}")
     print(
-        f"  image size:                   {size / 1e6:7.1f} MB (python-base {base / 1e6:.1f} MB, {base / size:.0%})"
+        f"  image size:                   {size / 1e6:7.1f} MB "
+        f"(runtime base {base / 1e6:.1f} MB, {base / size:.0%}; {(size - base) / 1e6:.1f} MB over it)"
     )
     print(f"  single-stage size:            {single_size / 1e6:7.1f} MB")
     print(f"  ratio multi/single-stage:     {size / single_size:7.2f}")

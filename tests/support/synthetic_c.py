@@ -56,7 +56,7 @@ ARG RUNTIME_IMAGE=imageforge/c-base
 FROM ${BUILDER_IMAGE} AS build
 RUN --network=none \\
     --mount=type=bind,from=source,target=/src \\
-    --mount=type=tmpfs,target=/build \\
+    --mount=type=cache,target=/build-cache,id=forge-c-build-hello,sharing=locked \\
     --mount=type=cache,target=/root/.ccache \\
     build-c
 
