@@ -7,6 +7,7 @@ import pytest
 from imageforge.context import cache_dir
 from imageforge.host import docker
 from imageforge.image.baseimage import INPUTS_LABEL, BaseImageSpec, default_spec, ensure_base_image
+from tests.support import RUN
 
 pytestmark = pytest.mark.docker
 
@@ -26,7 +27,7 @@ def test_second_run_reuses_the_image(base_image):
 
 def test_a_lost_image_is_reimported_from_the_cached_rootfs(base_image):
     # Same inputs under another name: the cached tarball is imported, no debootstrap.
-    spec = BaseImageSpec(mirror=default_spec().mirror, tag="imageforge-test/debian:reimport")
+    spec = BaseImageSpec(mirror=default_spec().mirror, tag=f"imageforge-test/debian-{RUN}:reimport")
     docker.run(["image", "rm", "--force", spec.tag], check=False)
     lines: list[str] = []
     try:

@@ -20,6 +20,7 @@ from imageforge.errors import ForgeError
 from imageforge.host import docker
 from imageforge.image.build import BuildOptions, build_service
 from imageforge.publish.lock import record_push
+from tests.support import RUN
 from tests.support.projects import make_forge
 from tests.support.synthetic import REGISTRY, SIX_PINNED, run_in
 
@@ -239,7 +240,7 @@ def project_copy(built, tmp_path, registry):
     copy = tmp_path / "project"
     shutil.copytree(project, copy)
     manifest = copy / "releases.yaml"
-    manifest.write_text(manifest.read_text().replace(REGISTRY, registry))
+    manifest.write_text(manifest.read_text().replace(REGISTRY, f"{registry}-{RUN}"))
     return copy
 
 

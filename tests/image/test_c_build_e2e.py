@@ -10,7 +10,7 @@ from imageforge.image.build import BuildOptions, build_service
 from imageforge.patches.gate import check_patches
 from imageforge.verify.service import smoke_service
 from tests.support.projects import make_forge
-from tests.support.synthetic_c import c_project
+from tests.support.synthetic_c import REGISTRY, c_project
 
 HELLO = Pair("2025.2", "hello")
 
@@ -35,7 +35,7 @@ def test_the_series_is_checked_like_any_other(tmp_path):
 @pytest.mark.docker
 def test_the_c_image_is_built_patched_and_labelled(c_built):
     result, _, _ = c_built
-    assert result.reference == "forge-c.test/hello:1.0.0"
+    assert result.reference == f"{REGISTRY}/hello:1.0.0"
     labels = docker.image_labels(result.reference)
     assert labels["org.opencontainers.image.version"] == "1.0.0"
     assert labels["org.imageforge.patches"] == "1"
@@ -67,7 +67,7 @@ def test_a_changed_patch_rebuilds_the_program(c_built, base_image, tmp_path):
     [patch] = (copy / "patches" / "hello" / "2025.2").glob("*.patch")
     patch.write_text(patch.read_text().replace("hello from C, patched", "hello from C, again"))
     manifest = copy / "releases.yaml"
-    manifest.write_text(manifest.read_text().replace("forge-c.test", "forge-c.test/again"))
+    manifest.write_text(manifest.read_text().replace(REGISTRY, f"{REGISTRY}/again"))
     result = build_service(make_forge(copy, tmp_path, base_image=base_image), HELLO, BuildOptions())
     try:
         said = docker.run(["run", "--rm", result.reference, "hello"]).stdout.strip()

@@ -14,11 +14,11 @@ import textwrap
 from pathlib import Path
 
 from imageforge.host import docker
-from tests.support import ROOT
+from tests.support import ROOT, RUN
 from tests.support.gitrepos import git, make_upstream
 from tests.support.patches import GREETING, format_patches, greeting
 
-REGISTRY = "forge-e2e.test"
+REGISTRY = f"forge-e2e-{RUN}.test"
 SIX_PINNED = "1.16.0"  # six's latest is newer: the pin, not the resolver, decides
 LIB_GREETING = "demo_lib/greeting.py"
 

@@ -12,11 +12,11 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from tests.support import ROOT
+from tests.support import ROOT, RUN
 from tests.support.gitrepos import UpstreamRepo, git
 from tests.support.patches import format_patches
 
-REGISTRY = "forge-c.test"
+REGISTRY = f"forge-c-{RUN}.test"
 
 HELLO_C = """\
 #include <stdio.h>

@@ -10,6 +10,8 @@ import pytest
 from imageforge.errors import ManifestError
 from imageforge.host import docker
 from imageforge.verify.smoke import Check, load_checks, smoke_image
+from tests.support import RUN
+from tests.support.synthetic import REGISTRY
 
 
 def write(tmp_path, text):
@@ -155,7 +157,7 @@ BAD = [
 @pytest.mark.docker
 @pytest.mark.parametrize(("kind", "dockerfile", "check", "detail"), BAD, ids=[b[0] for b in BAD])
 def test_an_image_that_breaks_a_policy_fails_that_check(built, kind, dockerfile, check, detail):
-    image = variant(built[0].reference, f"imageforge-test/demo:bad-{kind}", dockerfile)
+    image = variant(built[0].reference, f"imageforge-test/demo-{RUN}:bad-{kind}", dockerfile)
     try:
         results = smoke(built, image)
     finally:
@@ -215,6 +217,6 @@ def test_inv_smoke_prints_the_table_and_passes(built):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("forge-e2e.test/demo:1.0.2: ") and lines[0].endswith(" layers")
+    assert lines[0].startswith(f"{REGISTRY}/demo:1.0.2: ") and lines[0].endswith(" layers")
     assert lines[1].split() == ["CHECK", "RESULT", "DETAIL"]
     assert lines[-1] == "13 passed, 0 failed"  # 3 checks of smoke.yaml + 10 policy checks
