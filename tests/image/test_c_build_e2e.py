@@ -99,3 +99,41 @@ def test_the_sbom_names_the_repository_the_commit_and_the_patch(c_built, base_im
     debs = [c for c in bom["components"] if c["purl"].startswith("pkg:deb/")]
     assert any(c["name"] == "libc6" for c in debs), "the OS packages"
     assert not [c for c in bom["components"] if c["purl"].startswith("pkg:pypi/")]
+
+
+@pytest.mark.docker
+def test_functional_runs_containers_of_the_image_and_command_checks(c_built, base_image):
+    from imageforge.verify.functional.run import run_functional
+    from tests.verify.functional.test_run import leftovers
+
+    _, project, root = c_built
+    forge = make_forge(project, root, base_image=base_image)
+    report = run_functional(forge, HELLO, BuildOptions())
+    assert report.ok, report.table()
+    assert [f.check for f in report.findings] == [
+        "writer: greeting daemon",
+        "reader: the greeting appears",
+        "the reader sees the patched greeting",
+        "the writer runs as root, the reader as the image's user",
+    ]
+    assert leftovers() == [], "containers, volumes and network removed"
+
+
+@pytest.mark.docker
+def test_a_command_check_that_fails_shows_what_came_back(c_built, base_image, tmp_path):
+    import shutil
+
+    from imageforge.verify.functional.run import run_functional
+    from tests.verify.functional.test_run import leftovers
+
+    _, project, root = c_built
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    spec = copy / "images" / "hello" / "functional.yaml"
+    spec.write_text(spec.read_text().replace("stdout: hello from C, patched", "stdout: hello"))
+    forge = make_forge(copy, root, base_image=base_image, build_dir=root / "build")
+    report = run_functional(forge, HELLO, BuildOptions())
+    failed = report.findings[-1]
+    assert (failed.check, failed.ok) == ("the reader sees the patched greeting", False)
+    assert "expected output 'hello', got 'hello from C, patched'" in failed.detail
+    assert leftovers() == []

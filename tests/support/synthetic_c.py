@@ -84,6 +84,36 @@ checks:
     stdout: /usr/share/hello/hello.schema
 """
 
+# Containers of the checked image sharing a run volume, as OVN's functional
+# check runs its databases and a chassis: a "daemon" publishes the greeting,
+# the other container waits for it, and a command check reads it.
+FUNCTIONAL = """\
+volumes: [shared]
+containers:
+  - name: writer
+    user: root
+    root_because: it writes the run's volume, which Docker creates owned by root
+    volumes: {shared: /run/shared}
+    steps:
+      - name: greeting daemon
+        start: [sh, -c, "while true; do hello > /run/shared/.g && mv /run/shared/.g /run/shared/greeting; sleep 1; done"]
+  - name: reader
+    volumes: {shared: /run/shared}
+    steps:
+      - name: the greeting appears
+        run: [test, -s, /run/shared/greeting]
+        retry: 60
+checks:
+  - name: the reader sees the patched greeting
+    in: reader
+    command: [cat, /run/shared/greeting]
+    stdout: hello from C, patched
+  - name: the writer runs as root, the reader as the image's user
+    in: reader
+    command: [id, -u]
+    stdout: "42424"
+"""
+
 
 def c_project(root: Path) -> Path:
     """releases.yaml, images/ and patches/ for the C service 'hello' in release 2025.2."""
@@ -114,6 +144,7 @@ def c_project(root: Path) -> Path:
     (project / "images" / "hello").mkdir(parents=True)
     (project / "images" / "hello" / "Dockerfile").write_text(DOCKERFILE)
     (project / "images" / "hello" / "smoke.yaml").write_text(SMOKE)
+    (project / "images" / "hello" / "functional.yaml").write_text(FUNCTIONAL)
     (project / "releases.yaml").write_text(
         textwrap.dedent(
             f"""\

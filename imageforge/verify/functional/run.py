@@ -28,7 +28,13 @@ from imageforge.errors import ForgeError
 from imageforge.image.build import BuildOptions, build_service
 from imageforge.report import CheckReport, Finding
 from imageforge.verify.functional import api, backing
-from imageforge.verify.functional.spec import Functional, functional_path, load_functional
+from imageforge.verify.functional.parts import CommandCheck, Part
+from imageforge.verify.functional.spec import (
+    Functional,
+    Serve,
+    functional_path,
+    load_functional,
+)
 from imageforge.verify.functional.stack import Container, Stack, private_stack
 from imageforge.verify.service import current_image
 
@@ -57,11 +63,15 @@ def run_functional(
     spec = _load(forge, service)
     chain = [_load(forge, name) for name in spec.requires if name != service] + [spec]
     images = {}
-    for part in chain:
-        part_pair = Pair(release, part.service)
+    others = {p.image for p in spec.parts if p.image and p.image != service}
+    in_release = {s.name for s in forge.manifest.release(release).services}
+    for name in [part.service for part in chain] + sorted(others):
+        if name not in in_release:
+            raise ForgeError(f"{spec.path}: image {name} is not built for release {release}")
+        name_pair = Pair(release, name)
         if build:
-            build_service(forge, part_pair, options)
-        images[part.service], _inputs = current_image(forge, part_pair, options)
+            build_service(forge, name_pair, options)
+        images[name], _inputs = current_image(forge, name_pair, options)
     report = CheckReport(
         f"{service}/{release}", f"{service} {release}: {images[service]}", column="STEP"
     )
@@ -76,7 +86,10 @@ def run_functional(
         try:
             run.backing(names, backing_refs)
             for part in chain:
-                run.service(part, images[part.service], is_subject=part is spec)
+                if part.serve is not None:
+                    run.service(part, part.serve, images[part.service], is_subject=part is spec)
+            for container in spec.parts:
+                run.part(container, images[container.image or service], spec)
             run.checks(spec)
         except _Stop:
             pass
@@ -148,7 +161,7 @@ class _Run:
             container = self.containers[name]
             self.step(f"{name} ready", partial(self._ready, container, name))
 
-    def service(self, spec: Functional, image: str, *, is_subject: bool) -> None:
+    def service(self, spec: Functional, serve: Serve, image: str, *, is_subject: bool) -> None:
         name = spec.service
         values = dict(self.values, service=name)
         if spec.databases:
@@ -184,15 +197,15 @@ class _Run:
             ("infinity",),
             entrypoint="sleep",
             files=mounts,
-            publish=(spec.serve.port,),
+            publish=(serve.port,),
         )
         self.containers[name] = container
         for setup in spec.setup:
             command = tuple(render(part, values, spec.path) for part in setup.command)
             self.step(f"{name}: {setup.name}", partial(self._exec, container, command), name)
         self.step(
-            f"{name}: API answers GET {spec.serve.ready}",
-            lambda: self._serve(spec, container, values),
+            f"{name}: API answers GET {serve.ready}",
+            lambda: self._serve(spec, serve, container, values),
             name,
         )
         if name == IDENTITY:
@@ -200,10 +213,36 @@ class _Run:
         if is_subject:
             self.values.update(values)
 
+    def part(self, part: Part, image: str, spec: Functional) -> None:
+        """Start one of the run's containers and take its steps in order."""
+        values = dict(self.values, service=spec.service)
+        container = self.stack.start(
+            part.name,
+            image,
+            ("infinity",),
+            entrypoint="sleep",
+            user=part.user,
+            cap_add=part.cap_add,
+            devices=part.devices,
+            volumes=part.volumes,
+        )
+        self.containers[part.name] = container
+        for index, step in enumerate(part.steps):
+            command = tuple(render(word, values, spec.path) for word in step.command)
+            if step.start:
+                action = partial(self._start, container, command, index)
+            else:
+                action = partial(self._exec, container, command, step.retry)
+            self.step(f"{part.name}: {step.name}", action, part.name)
+
     def checks(self, spec: Functional) -> None:
-        base_url = self.urls[spec.service]
         for check in spec.checks:
-            self.step(check.name, partial(self._request, base_url, check, spec), spec.service)
+            if isinstance(check, CommandCheck):
+                action = partial(self._command_check, check, spec)
+                self.step(check.name, action, check.container)
+            else:
+                action = partial(self._request, self.urls[spec.service], check, spec)
+                self.step(check.name, action, spec.service)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -224,37 +263,67 @@ class _Run:
             mounts.append((local, target))
         return mounts
 
-    def _exec(self, container: Container, command: tuple[str, ...]) -> None:
-        status, out, err = self.stack.exec(container, command)
-        if status != 0:
-            tail = "\n".join((err or out).splitlines()[-15:])
-            raise _Failed(f"`{' '.join(command)}` exited {status}:\n{tail}")
+    def _exec(self, container: Container, command: tuple[str, ...], retry: int = 0) -> str:
+        """Run ``command`` to its end (again, for up to ``retry`` seconds) until it exits 0."""
+        deadline = time.monotonic() + retry
+        while True:
+            status, out, err = self.stack.exec(container, command)
+            if status == 0:
+                return ""
+            if time.monotonic() >= deadline:
+                tail = "\n".join((err or out).splitlines()[-15:])
+                raise _Failed(f"`{' '.join(command)}` exited {status}:\n{tail}")
+            time.sleep(0.5)
 
-    def _serve(self, spec: Functional, container: Container, values: dict[str, str]) -> str:
-        for index, other in enumerate(spec.serve.background):
+    def _start(self, container: Container, command: tuple[str, ...], index: int) -> str:
+        """Start a daemon detached; its output goes where a failure's log tail looks."""
+        log = f"/tmp/forge-background-{index}.log"
+        self.stack.exec(
+            container, ("sh", "-c", f'exec "$@" > {log} 2>&1', "sh", *command), detach=True
+        )
+        return f"output in {log}"
+
+    def _command_check(self, check: CommandCheck, spec: Functional) -> str:
+        """Run the check's command until its output holds (for up to ``retry`` seconds)."""
+        command = tuple(render(word, self.values, spec.path) for word in check.command)
+        container = self.containers[check.container]
+        deadline = time.monotonic() + check.retry
+        while True:
+            status, out, err = self.stack.exec(container, command)
+            problem = _output_problem(status, out, err, check)
+            if problem is None:
+                return out.splitlines()[-1] if out else ""
+            if time.monotonic() >= deadline:
+                raise _Failed(f"`{' '.join(command)}`: {problem}")
+            time.sleep(1)
+
+    def _serve(
+        self, spec: Functional, serve: Serve, container: Container, values: dict[str, str]
+    ) -> str:
+        for index, other in enumerate(serve.background):
             rendered = [render(part, values, spec.path) for part in other]
             log = f"/tmp/forge-background-{index}.log"
             self.stack.exec(
                 container, ("sh", "-c", f'exec "$@" > {log} 2>&1', "sh", *rendered), detach=True
             )
-        command = [render(part, values, spec.path) for part in spec.serve.command]
+        command = [render(part, values, spec.path) for part in serve.command]
         script = f'echo $$ > {SERVER_PID}; exec "$@" > {SERVER_LOG} 2>&1'
         self.stack.exec(container, ("sh", "-c", script, "sh", *command), detach=True)
-        base_url = f"http://127.0.0.1:{self.stack.port(container, spec.serve.port)}"
+        base_url = f"http://127.0.0.1:{self.stack.port(container, serve.port)}"
         self.urls[spec.service] = base_url
         started = time.monotonic()
         while time.monotonic() - started < READY_TIMEOUT:
             try:
-                answer = api.send(base_url, api.Request("ready", "GET", spec.serve.ready), 5)
+                answer = api.send(base_url, api.Request("ready", "GET", serve.ready), 5)
                 if answer.status < 500:
-                    return f"{base_url}{spec.serve.ready}: {answer.status}"
+                    return f"{base_url}{serve.ready}: {answer.status}"
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 pass
             alive, _, _ = self.stack.exec(container, ("sh", "-c", f"kill -0 $(cat {SERVER_PID})"))
             if alive != 0:
                 raise _Failed(f"`{' '.join(command)}` exited before answering")
             time.sleep(0.5)
-        raise _Failed(f"no answer on {base_url}{spec.serve.ready} within {READY_TIMEOUT} s")
+        raise _Failed(f"no answer on {base_url}{serve.ready} within {READY_TIMEOUT} s")
 
     def _admin_token(self) -> None:
         token, answer = self._token("admin", ADMIN_PASSWORD, "admin")
@@ -323,6 +392,18 @@ class _Run:
 
 class _Failed(Exception):
     """A step's own failure, with what to show."""
+
+
+def _output_problem(status: int, out: str, err: str, check: CommandCheck) -> str | None:
+    """What is wrong with a command check's result, or None when it holds."""
+    if status != 0:
+        tail = "\n".join((err or out).splitlines()[-10:])
+        return f"exited {status}:\n{tail}"
+    if check.stdout is not None and out != check.stdout:
+        return f"expected output {check.stdout!r}, got {out[-400:]!r}"
+    if check.stdout_contains is not None and check.stdout_contains not in out:
+        return f"expected output containing {check.stdout_contains!r}, got {out[-400:]!r}"
+    return None
 
 
 def _ask(base_url: str, request: api.Request) -> api.Answer:

@@ -26,7 +26,8 @@ Data, like smoke.yaml, so adding a service adds a file, not code::
         expect: {name: forge-check}
         save: {image_id: "json:id"}
 
-Strings may use ``{name}`` for the run's values (database_url, database_name,
+An image without an HTTP API says ``containers:`` instead of ``serve:``, and its
+checks are commands (parts.py). Strings may use ``{name}`` for the run's values (database_url, database_name,
 database_user, database_password, rabbit_url, keystone_url, admin_password,
 service_password, token, admin_project_id, and what earlier checks saved); a
 literal brace is written twice. A mistake names the file, line and key.
@@ -42,8 +43,27 @@ import yaml
 
 from imageforge.config.yamlnodes import Document, load_document
 from imageforge.verify.functional.api import Request
+from imageforge.verify.functional.fields import only, optional_string, strings
+from imageforge.verify.functional.parts import (
+    CommandCheck,
+    Part,
+    load_command_check,
+    load_parts,
+    load_volumes,
+)
 
-_TOP = {"backing", "requires", "database", "messaging", "files", "setup", "serve", "checks"}
+_TOP = {
+    "backing",
+    "requires",
+    "database",
+    "messaging",
+    "files",
+    "setup",
+    "serve",
+    "volumes",
+    "containers",
+    "checks",
+}
 _SERVE = {"command", "port", "ready", "background"}
 _CHECK = {
     "name",
@@ -80,7 +100,8 @@ class Serve:
 class Functional:
     service: str
     path: Path
-    serve: Serve
+    # None when the image serves no HTTP API and its containers are the check (ovn).
+    serve: Serve | None
     backing: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     # The first is {database_url}; each is {database_url_NAME}; one user owns all.
@@ -89,7 +110,10 @@ class Functional:
     messaging: bool = False
     files: tuple[tuple[str, str], ...] = ()
     setup: tuple[Step, ...] = ()
-    checks: tuple[Request, ...] = ()
+    # Named volumes of the run, and containers of release images (parts.py).
+    volumes: tuple[str, ...] = ()
+    parts: tuple[Part, ...] = ()
+    checks: tuple[Request | CommandCheck, ...] = ()
 
 
 def functional_path(root: Path, service: str) -> Path:
@@ -107,24 +131,49 @@ def load_functional(path: Path, service: str) -> Functional:
     typed = yaml.safe_load(path.read_text())
     if not isinstance(data.get("checks", []), list):
         raise document.error(("checks",), "expected a list of checks")
-    _only(document, (), data, _TOP)
+    only(document, (), data, _TOP)
     typed_checks = typed.get("checks") or []
-    if "serve" not in data:
-        raise document.error((), "missing serve: how the API runs (command, port, ready)")
+    if "serve" not in data and "containers" not in data:
+        raise document.error(
+            (), "missing serve (how the API runs) or containers (what runs, step by step)"
+        )
+    volumes = load_volumes(document, data.get("volumes"))
+    parts = load_parts(document, data.get("containers"), volumes)
+    serve = _serve(document, data["serve"]) if "serve" in data else None
     return Functional(
         service=service,
         path=path,
-        serve=_serve(document, data["serve"]),
-        backing=_strings(document, ("backing",), data.get("backing", [])),
-        requires=_strings(document, ("requires",), data.get("requires", [])),
+        serve=serve,
+        backing=strings(document, ("backing",), data.get("backing", [])),
+        requires=strings(document, ("requires",), data.get("requires", [])),
         databases=_databases(document, data.get("database")),
         messaging=data.get("messaging", False) is True,
         files=tuple(_files(document, data.get("files", {}))),
         setup=tuple(_setup(document, data.get("setup", []))),
+        volumes=volumes,
+        parts=parts,
         checks=tuple(
-            _check(document, i, c, typed_checks[i]) for i, c in enumerate(data.get("checks", []))
+            _any_check(document, i, c, typed_checks[i], parts, serve)
+            for i, c in enumerate(data.get("checks", []))
         ),
     )
+
+
+def _any_check(
+    document: Document,
+    index: int,
+    check: Any,
+    typed: Any,
+    parts: tuple[Part, ...],
+    serve: Serve | None,
+) -> Request | CommandCheck:
+    """A command run in one of the run's containers, or a request to the served API."""
+    where = ("checks", str(index))
+    if isinstance(check, dict) and ("command" in check or "in" in check):
+        return load_command_check(document, where, check, parts)
+    if serve is None:
+        raise document.error(where, "a request needs serve: (or write in: and command:)")
+    return _check(document, index, check, typed)
 
 
 def _databases(document: Document, value: Any) -> tuple[str, ...]:
@@ -141,19 +190,19 @@ def _databases(document: Document, value: Any) -> tuple[str, ...]:
 def _serve(document: Document, serve: Any) -> Serve:
     if not isinstance(serve, dict):
         raise document.error(("serve",), "expected a mapping: command, port, ready")
-    _only(document, ("serve",), serve, _SERVE)
+    only(document, ("serve",), serve, _SERVE)
     port = str(serve.get("port"))
     if not port.isdigit() or not 1 <= int(port) <= 65535:
         raise document.error(("serve", "port"), f"expected a port number (1-65535), got {port}")
     ready = serve.get("ready", "/")
     if not isinstance(ready, str) or not ready.startswith("/"):
         raise document.error(("serve", "ready"), "expected a path starting with /")
-    command = _strings(document, ("serve", "command"), serve.get("command"), empty=False)
+    command = strings(document, ("serve", "command"), serve.get("command"), empty=False)
     background = serve.get("background", [])
     if not isinstance(background, list):
         raise document.error(("serve", "background"), "expected a list of commands")
     others = tuple(
-        _strings(document, ("serve", "background", str(i)), c, empty=False)
+        strings(document, ("serve", "background", str(i)), c, empty=False)
         for i, c in enumerate(background)
     )
     return Serve(command, int(port), ready, others)
@@ -167,11 +216,11 @@ def _setup(document: Document, steps: Any) -> list[Step]:
         where = ("setup", str(index))
         if not isinstance(step, dict):
             raise document.error(where, "expected a mapping: name, command")
-        _only(document, where, step, {"name", "command"})
-        name = _optional_string(document, (*where, "name"), step.get("name"))
+        only(document, where, step, {"name", "command"})
+        name = optional_string(document, (*where, "name"), step.get("name"))
         if name is None:
             raise document.error((*where, "name"), "expected a string")
-        command = _strings(document, (*where, "command"), step.get("command"), empty=False)
+        command = strings(document, (*where, "command"), step.get("command"), empty=False)
         found.append(Step(name, command))
     return found
 
@@ -194,8 +243,8 @@ def _check(document: Document, index: int, check: Any, typed: Any) -> Request:
     where = ("checks", str(index))
     if not isinstance(check, dict):
         raise document.error(where, f"expected a mapping ({', '.join(sorted(_CHECK))})")
-    _only(document, where, check, _CHECK)
-    name = _optional_string(document, (*where, "name"), check.get("name"))
+    only(document, where, check, _CHECK)
+    name = optional_string(document, (*where, "name"), check.get("name"))
     request = check.get("request")
     method, _, target = str(request).partition(" ")
     if name is None:
@@ -230,29 +279,3 @@ def _check(document: Document, index: int, check: Any, typed: Any) -> Request:
         save=tuple((k, str(v)) for k, v in mappings["save"]),
         retry=int(retry),
     )
-
-
-def _only(document: Document, where: tuple[str, ...], data: dict, allowed: set[str]) -> None:
-    for key in data:
-        if key not in allowed:
-            raise document.error(
-                (*where, key), f"unknown key (expected one of: {', '.join(sorted(allowed))})"
-            )
-
-
-def _strings(
-    document: Document, where: tuple[str, ...], value: Any, *, empty: bool = True
-) -> tuple[str, ...]:
-    if (
-        not isinstance(value, list)
-        or (not empty and not value)
-        or not all(isinstance(v, (str, int)) for v in value)
-    ):
-        raise document.error(where, "expected a list of strings")
-    return tuple(str(v) for v in value)
-
-
-def _optional_string(document: Document, where: tuple[str, ...], value: Any) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise document.error(where, "expected a string")
-    return value

@@ -31,6 +31,7 @@ class Stack:
     run_id: str
     network: str
     containers: list[Container] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
 
     def start(
         self,
@@ -43,8 +44,14 @@ class Stack:
         publish: Sequence[int] = (),
         user: str | None = None,
         env: Sequence[tuple[str, str]] = (),
+        cap_add: Sequence[str] = (),
+        devices: Sequence[str] = (),
+        volumes: Sequence[tuple[str, str]] = (),
     ) -> Container:
-        """Start ``image`` as ``alias`` on the run's network (files mounted read-only)."""
+        """Start ``image`` as ``alias`` on the run's network (files mounted read-only).
+
+        ``volumes`` are (name, mount point) of the run's own named volumes.
+        """
         name = f"{self.run_id}-{alias}"
         args = ["run", "--detach", "--name", name, "--label", f"{RUN_LABEL}={self.run_id}"]
         args += ["--network", self.network, "--network-alias", alias, "--hostname", alias]
@@ -54,6 +61,10 @@ class Stack:
             args += ["--publish", f"127.0.0.1::{port}"]
         if user:
             args += ["--user", user]
+        args += [f"--cap-add={capability}" for capability in cap_add]
+        args += [f"--device={device}" for device in devices]
+        for volume, target in volumes:
+            args += ["--volume", f"{self.volume(volume)}:{target}"]
         for key, value in env:
             args += ["--env", f"{key}={value}"]
         if entrypoint:
@@ -62,6 +73,14 @@ class Stack:
         container = Container(name, alias)
         self.containers.append(container)
         return container
+
+    def volume(self, name: str) -> str:
+        """The run's named volume ``name``, created with the run's label on first use."""
+        full = f"{self.run_id}-{name}"
+        if full not in self.volumes:
+            docker.run(["volume", "create", "--label", f"{RUN_LABEL}={self.run_id}", full])
+            self.volumes.append(full)
+        return full
 
     def exec(
         self,
@@ -108,10 +127,15 @@ def private_stack(prefix: str = "forge-fn") -> Iterator[Stack]:
 
 
 def remove_run(run_id: str) -> None:
-    """Remove a run's containers and network (also those of a run that was killed)."""
+    """Remove a run's containers, volumes and network (also those of a run that was killed)."""
     listed = docker.run(
         ["ps", "--all", "--quiet", "--filter", f"label={RUN_LABEL}={run_id}"], check=False
     ).stdout.split()
     if listed:
         docker.run(["rm", "--force", "--volumes", *listed], check=False)
     docker.run(["network", "rm", run_id], check=False)
+    volumes = docker.run(
+        ["volume", "ls", "--quiet", "--filter", f"label={RUN_LABEL}={run_id}"], check=False
+    ).stdout.split()
+    if volumes:
+        docker.run(["volume", "rm", "--force", *volumes], check=False)

@@ -19,14 +19,14 @@ pytestmark = pytest.mark.docker
 
 
 def leftovers(pid: int | None = None) -> list[str]:
-    """Containers and networks left by runs of process ``pid`` (this one by default).
+    """Containers, networks and volumes left by runs of process ``pid`` (this one by default).
 
     A run's label value starts with forge-fn-<pid>-, so other runs on the same
     engine (another suite, a maintainer's inv functional) are not counted.
     """
     prefix = f"forge-fn-{pid or os.getpid()}-"
     found = []
-    for kind in (["ps", "--all"], ["network", "ls"]):
+    for kind in (["ps", "--all"], ["network", "ls"], ["volume", "ls"]):
         listed = docker.run(
             [*kind, "--filter", f"label={RUN_LABEL}", "--format", f'{{{{.Label "{RUN_LABEL}"}}}}']
         ).stdout.split()
