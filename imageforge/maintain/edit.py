@@ -46,9 +46,9 @@ def _edit(forge: Forge, pair: Pair) -> Path:
     folder = series_folder(forge.root, pair)
     series = load_series(folder, pair) if folder.is_dir() else None
     target = pinned(forge, pair)
-    base = target.commit
     target.prefetch()
     tree = worktree.create(forge, work, target)
+    base = worktree.base_commit(tree, target)
     patches = series.patches if series else ()
     commits = worktree.import_series(tree, base, patches, target.ref, branch="patches")
     state = {

@@ -47,10 +47,11 @@ from imageforge.maintain.write import (
     write_series,
 )
 from imageforge.patches.apply import check_series, scratch_index
-from imageforge.patches.landed import find_landing, find_same_bug
+from imageforge.patches.landed import find_landing, find_landing_in_submodule, find_same_bug
 from imageforge.patches.patchfile import read_patch
 from imageforge.patches.series import load_series, series_folder
 from imageforge.upstream.pinned import mirror
+from imageforge.upstream.submodules import grafts_of
 
 STATE_FILE = "forge-refresh.json"
 _MARKERS = ("<<<<<<< ", ">>>>>>> ")
@@ -132,6 +133,13 @@ class RefreshState:
     # Every file of the series folder and its digest when the refresh started:
     # a series changed meanwhile (an edit exported) is named, never overwritten.
     series_files: dict[str, str] = field(default_factory=dict)
+    # The commit the series is replayed on in the work tree: onto_commit, or
+    # with submodules, the commit that puts them in place (worktree.base_commit).
+    onto_base: str = ""
+
+    @property
+    def base(self) -> str:
+        return self.onto_base or self.onto_commit
 
     @property
     def pair(self) -> Pair:
@@ -172,7 +180,9 @@ def _move_ref_only(forge: Forge, pair: Pair, onto: str, *, dry_run: bool) -> Ser
     series = load_series(folder, pair) if folder.is_dir() else None
     patches = series.patches if series else ()
     target.prefetch()
-    failed = [r for r in check_series(target.git_dir, target.commit, patches) if not r.ok]
+    failed = [
+        r for r in check_series(target.git_dir, target.commit, patches, target.grafts) if not r.ok
+    ]
     if failed:
         raise SeriesDoesNotApply(
             f"--from-scratch: the series does not apply at {onto}: "
@@ -221,9 +231,11 @@ def _start(
     target.prefetch()
     current.prefetch()
     try:
-        worktree.create(forge, work.path, current)
-        imported = worktree.import_series(work, current.commit, series.patches, current.ref)
-        work.git("checkout", "--quiet", "-b", "forge-refresh", target.commit)
+        worktree.create(forge, work.path, current, target)
+        old_base = worktree.base_commit(work, current)
+        onto_base = worktree.base_commit(work, target)
+        imported = worktree.import_series(work, old_base, series.patches, current.ref)
+        work.git("checkout", "--quiet", "-b", "forge-refresh", onto_base)
     except BaseException as err:
         work.remove()  # a refused start leaves nothing behind
         if isinstance(err, ForgeError) and "does not apply to the current ref" in str(err):
@@ -243,6 +255,7 @@ def _start(
         dry_run=dry_run,
         normalize=normalize,
         series_files=_series_files(folder),
+        onto_base=onto_base,
     )
     forge.log(f"refreshing {pair}: {current.ref} -> {onto} ({target.commit[:12]})")
     if not dry_run:
@@ -352,6 +365,11 @@ def _abort(forge: Forge, pair: Pair) -> None:
 def _replay(forge: Forge, work: WorkTree, state: RefreshState) -> SeriesChanges:
     folder = Path(state.folder)
     source = mirror(forge, state.repo)
+    # The submodules at the old and new ref: a patch under one may have landed there.
+    grafts = tuple(
+        grafts_of(forge, source, commit, str(state.pair))
+        for commit in (state.old_commit, state.onto_commit)
+    )
     while state.position < len(state.patches):
         name = state.patches[state.position]
         patch = folder / name
@@ -364,8 +382,10 @@ def _replay(forge: Forge, work: WorkTree, state: RefreshState) -> SeriesChanges:
             _record(state, Fate.LANDED, f"already upstream in {state.old_ref} (reverse-applies)")
         # The strongest evidence first: the upstream commit (Change-Id, cherry-picked
         # from, patch-id) names what landed; reverse-applying only says that it did.
-        elif landing := find_landing(
-            source, state.onto_commit, read_patch(patch), since=state.old_commit
+        # A patch under a submodule (ovs/...) lands in the submodule's own history.
+        elif landing := (
+            find_landing(source, state.onto_commit, read_patch(patch), since=state.old_commit)
+            or find_landing_in_submodule(read_patch(patch), *grafts)
         ):
             _record(state, Fate.LANDED, landing.describe())
         elif work.reverse_applies(patch):
@@ -414,7 +434,7 @@ def _finish(forge: Forge, work: WorkTree, state: RefreshState) -> SeriesChanges:
     if not state.dry_run and not state.writing:
         _require_ref_unmoved(forge, state)  # checked before anything is written
     kept = [record for record in state.fates if record.fate.kept]
-    picked = work.commits(state.onto_commit)
+    picked = work.commits(state.base)
     if len(picked) != len(kept):
         raise ForgeError(
             f"the work tree {work} holds {len(picked)} commits on {state.onto} but "
@@ -581,7 +601,7 @@ def _load_state(forge: Forge, work: WorkTree, pair: Pair) -> RefreshState:
 
 def _offer_from_scratch(err, target, patches, pair: Pair, onto: str) -> None:
     """A series broken at its ref but whole at ``onto`` (moved forward by hand): say the way out."""
-    if all(r.ok for r in check_series(target.git_dir, target.commit, patches)):
+    if all(r.ok for r in check_series(target.git_dir, target.commit, patches, target.grafts)):
         raise ForgeError(
             f"{err}. The whole series applies at {onto} as it is: "
             f"`inv patches.refresh -s {pair.project} -r {pair.release} --onto {onto} --from-scratch` "

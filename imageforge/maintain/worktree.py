@@ -21,6 +21,7 @@ from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import git
 from imageforge.maintain.write import STABLE_ENV, commits
+from imageforge.patches.apply import put_grafts
 from imageforge.patches.patchfile import PatchFile, read_patch
 from imageforge.upstream.pinned import Pinned
 
@@ -118,21 +119,53 @@ class WorkTree:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def create(forge: Forge, path: Path, target: Pinned) -> WorkTree:
-    """An empty repository at ``path`` that sees every object of ``target``'s mirror."""
+def create(forge: Forge, path: Path, target: Pinned, *others: Pinned) -> WorkTree:
+    """An empty repository at ``path`` that sees every object of the mirrors of
+    ``target`` and ``others`` (the new ref of a refresh), and of their submodules."""
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     git.run(["init", "--quiet", str(path)], env=STABLE_ENV)
     work = WorkTree(path)
     git.pin_attributes(work.git_dir)
+    borrowed = [target.git_dir]
+    for pinned_ in (target, *others):
+        borrowed += [graft.mirror.path for graft in pinned_.grafts]
     alternates = work.git_dir / "objects" / "info" / "alternates"
-    alternates.write_text(f"{(target.git_dir / 'objects').resolve()}\n")
+    alternates.write_text(
+        "".join(f"{(d / 'objects').resolve()}\n" for d in dict.fromkeys(borrowed))
+    )
     resolutions = forge.cache / "rerere" / target.project
     resolutions.mkdir(parents=True, exist_ok=True)
     (work.git_dir / "rr-cache").symlink_to(resolutions.resolve())
     for key, value in (("rerere.enabled", "true"), ("rerere.autoUpdate", "true")):
         work.git("config", key, value)
     return work
+
+
+def base_commit(work: WorkTree, target: Pinned) -> str:
+    """The commit a series applies to in a work tree: the pinned commit, or with submodules,
+    a commit on it that puts each submodule's tree in place of its gitlink.
+
+    A patch to OVN's embedded OVS touches ``ovs/...``, as in a recursive
+    clone; git cannot apply or cherry-pick it onto a gitlink. The commit is
+    made with the forge's fixed identity and date, so the same pin gives the
+    same commit, and its message names each submodule's commit.
+    """
+    if not target.grafts:
+        return target.commit
+    index = work.git_dir / "forge-graft-index"
+    env = {**STABLE_ENV, "GIT_INDEX_FILE": str(index)}
+    git.run(["read-tree", target.commit], cwd=work.path, env=env)
+    put_grafts(work.git_dir, env, target.grafts)
+    tree = git.text(["write-tree"], cwd=work.path, env=env)
+    index.unlink()
+    lines = "".join(f"\n{graft.describe()}" for graft in target.grafts)
+    message = f"imageforge: submodules in place at {target.ref}\n{lines}\n"
+    dated = {**STABLE_ENV, **{f"GIT_{who}_DATE": "@0 +0000" for who in ("AUTHOR", "COMMITTER")}}
+    dated |= {"GIT_AUTHOR_NAME": NO_AUTHOR[0], "GIT_AUTHOR_EMAIL": NO_AUTHOR[1]}
+    return git.text(
+        ["commit-tree", tree, "-p", target.commit, "-m", message], cwd=work.path, env=dated
+    )
 
 
 def import_series(

@@ -87,24 +87,28 @@ def scratch_index(
             ),
         }
         git.run(["read-tree", commit], git_dir=git_dir, env=env)
-        for graft in grafts:
-            # Mode 0 removes the gitlink (index-info needs no work tree).
-            zero = "0" * 40
-            git.run(
-                ["update-index", "--index-info"],
-                git_dir=git_dir,
-                env=env,
-                input=f"0 {zero}\t{graft.path}\n".encode(),
-            )
-            # read-tree --prefix wants a work tree, though without -u it writes none.
-            empty = Path(scratch) / "no-work-tree"
-            empty.mkdir(exist_ok=True)
+        put_grafts(git_dir, env, grafts)
+        yield env
+
+
+def put_grafts(git_dir: Path, env: dict[str, str], grafts: Sequence[Graft]) -> None:
+    """In the index ``env`` names, each graft's tree at its path in place of its gitlink."""
+    for graft in grafts:
+        # Mode 0 removes the gitlink (index-info needs no work tree).
+        zero = "0" * 40
+        git.run(
+            ["update-index", "--index-info"],
+            git_dir=git_dir,
+            env=env,
+            input=f"0 {zero}\t{graft.path}\n".encode(),
+        )
+        # read-tree --prefix wants a work tree, though without -u it writes none.
+        with tempfile.TemporaryDirectory(prefix="forge-no-work-tree-") as empty:
             git.run(
                 ["read-tree", f"--prefix={graft.path}/", f"{graft.commit}^{{tree}}"],
                 git_dir=git_dir,
-                env={**env, "GIT_WORK_TREE": str(empty)},
+                env={**env, "GIT_WORK_TREE": empty},
             )
-        yield env
 
 
 def check_series(

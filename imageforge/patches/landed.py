@@ -23,13 +23,16 @@ next to the patch and leaves the decision to the maintainer.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from imageforge.host import git
 from imageforge.patches.lint import touched_paths
-from imageforge.patches.patchfile import PatchFile, bug_numbers
+from imageforge.patches.patchfile import PatchFile, bug_numbers, read_patch
 from imageforge.upstream.mirrors import Mirror
+from imageforge.upstream.submodules import Graft
 
 # How far back along the touched files' history to look.
 HISTORY_LIMIT = 300
@@ -42,9 +45,12 @@ class Landing:
     subject: str
     change_id: str = ""
     evidence: str = ""  # "Change-Id", "cherry picked from", "patch-id"
+    # The submodule it landed in (OVN's ovs), when it is a patch to one.
+    submodule: str = ""
 
     def describe(self) -> str:
-        said = f'landed upstream as {self.commit[:12]} "{self.subject}"'
+        where = f" in submodule {self.submodule}" if self.submodule else ""
+        said = f'landed upstream{where} as {self.commit[:12]} "{self.subject}"'
         if self.change_id:
             return f"{said} (Change-Id {self.change_id})"
         return f"{said} ({self.evidence})"
@@ -104,6 +110,48 @@ def find_landing(
     if history and not (mirror.offline and mirror.blobless):
         return _by_patch_id(mirror, tip, since, paths, patch)
     return None
+
+
+def find_landing_in_submodule(
+    patch: PatchFile, old: Sequence[Graft], new: Sequence[Graft]
+) -> Landing | None:
+    """How a patch to a submodule's files (``ovs/...``) landed in the submodule's own history.
+
+    OVN takes OVS fixes by moving its gitlink, so a backport under ``ovs/``
+    lands in OVS's history between the old and the new submodule commit, not
+    in OVN's. The patch is read with the submodule's path taken off its file
+    names, then looked for there with the same evidence as any patch.
+    """
+    paths = touched_paths((patch.path,))
+    before = {graft.path: graft.commit for graft in old}
+    for graft in new:
+        prefix = f"{graft.path}/"
+        if not paths or not all(p.startswith(prefix) for p in paths):
+            continue
+        with tempfile.TemporaryDirectory(prefix="forge-submodule-patch-") as scratch:
+            inner = Path(scratch) / patch.path.name
+            inner.write_bytes(_strip_prefix(patch.raw, prefix))
+            found = find_landing(
+                graft.mirror, graft.commit, read_patch(inner), since=before.get(graft.path)
+            )
+        if found:
+            return replace(found, submodule=graft.path)
+    return None
+
+
+def _strip_prefix(raw: bytes, prefix: str) -> bytes:
+    """A patch's file names without ``prefix`` (a/ovs/lib/x.c becomes a/lib/x.c)."""
+    lines = []
+    wanted = prefix.encode()
+    for line in raw.splitlines(keepends=True):
+        if line.startswith((b"diff --git ", b"--- a/", b"+++ b/", b"rename ", b"copy ")):
+            line = line.replace(b" a/" + wanted, b" a/").replace(b" b/" + wanted, b" b/")
+            line = line.replace(b"--- a/" + wanted, b"--- a/").replace(
+                b"+++ b/" + wanted, b"+++ b/"
+            )
+            line = line.replace(b"from " + wanted, b"from ").replace(b"to " + wanted, b"to ")
+        lines.append(line)
+    return b"".join(lines)
 
 
 def _history(git_dir: Path, tip: str, since: str | None, paths: list[str]) -> list[tuple[str, str]]:
