@@ -89,6 +89,18 @@ def test_renovate_sees_every_pinned_ref_and_nothing_else():
     # Every service of every release is pinned to a tag Renovate follows.
     assert len(tags) == len(pairs)
     assert {t["depName"] for t in tags} == {service.name for _, service in pairs}
+    # So is every project an image carries that is pinned to a tag (a plugin
+    # pinned to a commit, like nova-scheduler-filters, is moved by hand).
+    carried = matches("releases.yaml", 5)
+    manifest = load_manifest(ROOT / "releases.yaml")
+    tagged = [
+        (lib.name, lib.ref)
+        for release in manifest.releases
+        for lib in release.libraries
+        if lib.carried_by and re.fullmatch(r"\d+\.\d+\.\d+", lib.ref or "")
+    ]
+    assert [(c["depName"], c["currentValue"]) for c in carried] == tagged
+    assert len(tagged) == 9
     requirements = matches("releases.yaml", 1)
     assert [r["currentValue"] for r in requirements] == [f"stable/{r}" for r in releases]
     assert all(len(r["currentDigest"]) == 40 for r in requirements)

@@ -42,12 +42,12 @@ def set_scalar(path: Path, key_path: KeyPath, old: str, new: str) -> bool:
 
 def set_ref(manifest: Manifest, pair: Pair, old: str, new: str) -> bool:
     """Point ``pair``'s project (a service or a library) at ``new`` in releases.yaml."""
-    kind = (
-        "services"
-        if any(s.name == pair.project for s in manifest.release(pair.release).services)
-        else "libraries"
-    )
-    key_path = ("releases", pair.release, kind, pair.project, "ref")
+    release = manifest.release(pair.release)
+    library = next((lib for lib in release.libraries if lib.name == pair.project), None)
+    if library is None:
+        key_path: tuple[str, ...] = ("releases", pair.release, "services", pair.project, "ref")
+    else:  # a patched library, or a project an image carries
+        key_path = library.ref_path(pair.release)
     document = load_document(manifest.path)
     if key_path in document.lines:
         return set_scalar(manifest.path, key_path, old, new)

@@ -32,13 +32,14 @@ BACKING_FOLDER = "backing"
 
 _TOP_LEVEL_KEYS = {"defaults", "services", "libraries", "releases"}
 _DEFAULTS_KEYS = {"registry", "base_image", "requirements_repo"}
-_SERVICE_KEYS = {"repo", "extras", "pip_packages", "runtime_packages", "build"}
+_SERVICE_KEYS = {"repo", "extras", "pip_packages", "runtime_packages", "build", "projects"}
+_PROJECT_KEYS = {"repo"}
 _LIBRARY_KEYS = {"repo"}
 _RELEASE_KEYS = {"requirements", "base_image", "registry", "services", "libraries"}
 _REQUIREMENTS_KEYS = {"repo", "ref"}
 # A release may override the service's package lists, e.g. when a release
 # needs an extra runtime package the others do not.
-_RELEASE_SERVICE_KEYS = {"ref", "extras", "pip_packages", "runtime_packages"}
+_RELEASE_SERVICE_KEYS = {"ref", "extras", "pip_packages", "runtime_packages", "projects"}
 _RELEASE_LIBRARY_KEYS = {"ref"}
 
 # Names become folder names (build/sources/<release>/<service>, patches/...):
@@ -85,6 +86,9 @@ class Service:
     pip_packages: tuple[str, ...] = ()
     runtime_packages: tuple[str, ...] = ()
     build: str = "python"  # a key of BUILD_KINDS
+    # The source projects this image carries besides the service (plugins,
+    # dashboards): names of the release's libraries with carried_by = this.
+    projects: tuple[str, ...] = ()
 
     @property
     def is_python(self) -> bool:
@@ -93,12 +97,22 @@ class Service:
 
 @dataclass(frozen=True)
 class Library:
-    """A library a release patches; built from source instead of PyPI."""
+    """A project built from source into images: a library a release patches, or a
+    project one image carries (a plugin of nova, a dashboard of horizon)."""
 
     name: str
     repo: str
     # None: the version that the release's upper-constraints pins.
     ref: str | None = None
+    # The service whose image carries it (services.<s>.projects); None for a
+    # patched library, which goes to every image its requirements reach.
+    carried_by: str | None = None
+
+    def ref_path(self, release: str) -> tuple[str, ...]:
+        """Where releases.yaml gives this project's ref for ``release``."""
+        if self.carried_by:
+            return ("releases", release, "services", self.carried_by, "projects", self.name, "ref")
+        return ("releases", release, "libraries", self.name, "ref")
 
 
 @dataclass(frozen=True)
@@ -108,7 +122,17 @@ class Release:
     base_image: str
     registry: str
     services: tuple[Service, ...]
+    # The patched libraries and, after them, the projects images carry.
     libraries: tuple[Library, ...] = ()
+
+    @property
+    def patched_libraries(self) -> tuple[Library, ...]:
+        """The libraries any image may reach (not a project one image carries)."""
+        return tuple(lib for lib in self.libraries if lib.carried_by is None)
+
+    def carried(self, service: str) -> tuple[Library, ...]:
+        """The source projects ``service``'s image carries, in releases.yaml's order."""
+        return tuple(lib for lib in self.libraries if lib.carried_by == service)
 
     @property
     def branch(self) -> str:
@@ -211,6 +235,17 @@ class _Parser:
             self._name(name, path)
             self._keys(self._mapping(entry, path), path, allowed=_SERVICE_KEYS, required={"repo"})
             self._string(entry["repo"], (*path, "repo"))
+            for project, spec in self._mapping(
+                entry.get("projects", {}), (*path, "projects")
+            ).items():
+                where = (*path, "projects", project)
+                self._name(project, where)
+                if project in services or project in top.get("libraries", {}):
+                    raise self.doc.error(where, "already a service or library of this file")
+                self._keys(
+                    self._mapping(spec, where), where, allowed=_PROJECT_KEYS, required={"repo"}
+                )
+                self._string(spec["repo"], (*where, "repo"))
             kind = entry.get("build", "python")
             if kind not in BUILD_KINDS:
                 raise self.doc.error(
@@ -262,6 +297,14 @@ class _Parser:
         if not release_services:
             raise self.doc.error((*path, "services"), "expected at least one service")
         release_libraries = self._mapping(entry.get("libraries", {}), (*path, "libraries"))
+        built = tuple(
+            self._service(svc, value, services, (*path, "services", svc))
+            for svc, value in release_services.items()
+        )
+        carried = tuple(
+            self._carried(svc, services, release_services[svc.name], (*path, "services", svc.name))
+            for svc in built
+        )
 
         return Release(
             name=name,
@@ -271,15 +314,40 @@ class _Parser:
             ),
             base_image=self._setting(entry, defaults, "base_image", path),
             registry=self._setting(entry, defaults, "registry", path),
-            services=tuple(
-                self._service(svc, value, services, (*path, "services", svc))
-                for svc, value in release_services.items()
-            ),
+            services=built,
             libraries=tuple(
                 self._library(lib, value, libraries, (*path, "libraries", lib))
                 for lib, value in release_libraries.items()
-            ),
+            )
+            + tuple(project for projects in carried for project in projects),
         )
+
+    def _carried(
+        self, service: Service, services: dict[str, Any], entry: dict[str, Any], path: KeyPath
+    ) -> tuple[Library, ...]:
+        """The projects ``service``'s image carries, each at its ref for this release."""
+        defined = services[service.name].get("projects", {})
+        given = self._mapping(entry.get("projects", {}), (*path, "projects"))
+        for name in given:
+            if name not in defined:
+                known = ", ".join(defined) or "none"
+                raise self.doc.error(
+                    (*path, "projects", name),
+                    f"unknown project (defined under services.{service.name}.projects: {known})",
+                )
+        found = []
+        for name, spec in defined.items():
+            where = (*path, "projects", name)
+            if name not in given:
+                raise self.doc.error(
+                    (*path, "projects"),
+                    f"missing {name}: give its ref ({name}: {{ref: ...}}) for this release",
+                )
+            entry = self._mapping(given[name], where)
+            self._keys(entry, where, allowed=_RELEASE_LIBRARY_KEYS, required={"ref"})
+            ref = self._string(entry["ref"], (*where, "ref"), REF_EXPECTED)
+            found.append(Library(name, spec["repo"], ref, carried_by=service.name))
+        return tuple(found)
 
     def _service(self, name: str, value: Any, services: dict[str, Any], path: KeyPath) -> Service:
         if name not in services:
@@ -302,6 +370,7 @@ class _Parser:
             pip_packages=packages("pip_packages"),
             runtime_packages=packages("runtime_packages"),
             build=base.get("build", "python"),
+            projects=tuple(base.get("projects", {})),
         )
 
     def _library(self, name: str, value: Any, libraries: dict[str, Any], path: KeyPath) -> Library:

@@ -132,12 +132,16 @@ def image_constraints(forge: Forge, pair: Pair) -> Constraints:
     """The constraints of one image, computed (nothing written, no other service pinned).
 
     The release's file with the image's own projects pinned to their built
-    versions: the service and the libraries the release patches (any of them
-    may be reached). Another service's package is not in this image, so its
+    versions: the service, the projects it carries and the libraries the
+    release patches (any of them may be reached). Another service's package is not in this image, so its
     pin is left as upstream has it and the image depends on nothing about it.
     Written, by the build, to build/constraints/<release>/<service>/.
     """
     rel = forge.manifest.release(pair.release)
-    projects = [*(lib.name for lib in rel.libraries), pair.project]
+    projects = [
+        *(lib.name for lib in rel.patched_libraries),
+        *(lib.name for lib in rel.carried(pair.project)),
+        pair.project,
+    ]
     path = under(forge.build_dir / "constraints", pair.release, pair.project, UPPER_CONSTRAINTS)
     return compute(forge, rel, source_versions(forge, pair.release, projects), path)

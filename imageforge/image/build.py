@@ -163,11 +163,11 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
     for submodule in export.submodules:  # "<path> <commit> <repo>"
         path, commit, repo = submodule.split(" ", 2)
         labels[f"{LABEL_PREFIX}.submodule.{path}"] = f"{commit} {repo}"
-    for library in inputs.libraries:
-        labels[f"{LABEL_PREFIX}.library.{library.project}"] = (
-            f"{library.version} {library.commit} p{len(library.patches)} "
-            f"{library.series_digest or 'none'}"
-        )
+    for kind, built in (("library", inputs.libraries), ("project", inputs.projects)):
+        for each in built:
+            labels[f"{LABEL_PREFIX}.{kind}.{each.project}"] = (
+                f"{each.version} {each.commit} p{len(each.patches)} {each.series_digest or 'none'}"
+            )
     requirements = list(inputs.requirements)
     # Paths only: materialise() writes them, for a build (planning writes nothing).
     contexts: tuple[tuple[str, Path | str], ...] = (("source", export.tree),)
@@ -453,7 +453,7 @@ def materialise(forge: Forge, planned: PlannedImage) -> None:
     folder = _context_folder(forge, planned.release, planned.service, "libraries")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    for library in inputs.libraries:
+    for library in inputs.from_source:
         shutil.copytree(library.tree, folder / library.project, symlinks=True)
 
 
@@ -502,7 +502,9 @@ def stale_labels(
     """
     left_out = (f"{LABEL_PREFIX}.forge-revision", *ignore)
     wanted = {k: v for k, v in planned.labels if k not in left_out}
-    keys = set(wanted) | {k for k in found if k.startswith(f"{LABEL_PREFIX}.library.")}
+    keys = set(wanted) | {
+        k for k in found if k.startswith((f"{LABEL_PREFIX}.library.", f"{LABEL_PREFIX}.project."))
+    }
     differences = [
         f"{key.removeprefix(LABEL_PREFIX + '.')} is {found.get(key, 'absent')!r}, "
         f"the current inputs give {wanted.get(key, 'none')!r}"

@@ -2,8 +2,9 @@
 
 For a service of a release: its patched export, the requirements of its
 dependency layer, the patched exports of the libraries the release patches and
-those requirements reach (image.reach), and the release's constraints with what
-is built from source pinned to the versions actually built.
+those requirements reach (image.reach), the patched exports of the projects
+the image carries (a plugin, a dashboard), and the release's constraints with
+what is built from source pinned to the versions actually built.
 """
 
 from __future__ import annotations
@@ -27,10 +28,18 @@ class BuildInputs:
     constraints: Constraints | None
     # The dependency layer's requirements: the service's, its extras', the pip packages.
     requirements: tuple[str, ...] = ()
+    # The source projects this image carries (services.<s>.projects): always
+    # installed, in the dependency layer, from their patched trees.
+    projects: tuple[Export, ...] = ()
 
     @property
     def exports(self) -> list[Export]:
-        return [self.service, *self.libraries]
+        return [self.service, *self.libraries, *self.projects]
+
+    @property
+    def from_source(self) -> tuple[Export, ...]:
+        """What the dependency layer builds from source: reached libraries, carried projects."""
+        return (*self.libraries, *self.projects)
 
 
 def plan_inputs(forge: Forge, pair: Pair) -> BuildInputs:
@@ -47,13 +56,19 @@ def plan_inputs(forge: Forge, pair: Pair) -> BuildInputs:
         return BuildInputs(service=export, libraries=(), constraints=None)
     what = str(pair)
     requirements = dependency_lines(export.tree, settings.extras, settings.pip_packages, what)
-    libraries = tuple(export_project(forge, Pair(rel.name, lib.name)) for lib in rel.libraries)
+    libraries = tuple(
+        export_project(forge, Pair(rel.name, lib.name)) for lib in rel.patched_libraries
+    )
+    projects = tuple(
+        export_project(forge, Pair(rel.name, lib.name)) for lib in rel.carried(pair.project)
+    )
     constraints = image_constraints(forge, pair)
     return BuildInputs(
         service=export,
         libraries=reached_libraries(forge, requirements, constraints.content, libraries, what),
         constraints=constraints,
         requirements=tuple(requirements),
+        projects=projects,
     )
 
 

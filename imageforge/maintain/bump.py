@@ -99,7 +99,7 @@ def plan(
                         library.name,
                         library.repo,
                         library.ref,
-                        ("releases", release.name, "libraries", library.name, "ref"),
+                        library.ref_path(release.name),
                     )
                 )
         for project, repo, ref, key_path in entries:

@@ -37,7 +37,9 @@ RECORD = "export.json"
 # 4: files are written byte-exact whatever the user's git config (a tree made
 # under core.autocrlf=true was CRLF and must not be trusted).
 # 5: the record says whether the tree is a Python package, and names submodules.
-EXPORT_FORMAT = 5
+# 6: a Python project tagged vX.Y.Z only (nova-scheduler-filters) gets its version
+# from those tags, as pbr does, not 0.0.1.devN.
+EXPORT_FORMAT = 6
 
 
 @dataclass(frozen=True)

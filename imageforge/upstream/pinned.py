@@ -73,7 +73,12 @@ class Pinned:
     def version(self) -> str:
         """The version pbr computes for the pinned commit."""
         if self.is_python:
-            return pbr_version(self.git_dir, self.commit)
+            plain = pbr_version(self.git_dir, self.commit)
+            if not plain.startswith("0.0.1.dev"):
+                return plain
+            # No plain release tag reachable: a project tagging vX.Y.Z
+            # (nova-scheduler-filters v0.1.0), whose v pbr drops too.
+            return pbr_version(self.git_dir, self.commit, prefix="v")
         # C projects (OVS, OVN, libvirt) tag vX.Y.Z; the version drops the v.
         return pbr_version(self.git_dir, self.commit, prefix="v")
 

@@ -48,7 +48,7 @@ def write_sbom(
         image,
         release,
         inputs.service,
-        list(inputs.libraries),
+        list(inputs.from_source),
         inputs.constraints,
         forge.root / "patches",
         forge.build_dir / "sbom",

@@ -188,7 +188,7 @@ def test_unknown_key_in_a_release_service(tmp_path):
     text = VALID.replace("keystone: {ref: 28.0.2}", "keystone: {ref: 28.0.2, refs: x}")
     assert load_error(tmp_path, text) == (
         f"{tmp_path}/releases.yaml:20: releases.2025.2.services.keystone.refs: unknown key "
-        "(expected one of: extras, pip_packages, ref, runtime_packages)"
+        "(expected one of: extras, pip_packages, projects, ref, runtime_packages)"
     )
 
 
@@ -271,3 +271,63 @@ def test_an_alias_bomb_is_refused_at_once(tmp_path):
         f"{tmp_path}/releases.yaml:1: YAML anchors and aliases (&, *) are not allowed here: "
         "write the values out"
     )
+
+
+CARRIED = VALID.replace(
+    "    runtime_packages: [qemu-utils]\n",
+    "    runtime_packages: [qemu-utils]\n"
+    "    projects:\n"
+    "      glance-plugin: {repo: https://example.org/glance-plugin}\n",
+).replace(
+    "      glance: {ref: 31.1.0, runtime_packages: []}\n",
+    "      glance: {ref: 31.1.0, runtime_packages: [], projects: {glance-plugin: {ref: 1.2.0}}}\n",
+)
+
+
+def test_a_service_carries_projects_each_at_its_ref(tmp_path):
+    release = load_manifest(write_project(tmp_path, CARRIED)).release("2025.2")
+    [plugin] = release.carried("glance")
+    assert (plugin.name, plugin.repo, plugin.ref, plugin.carried_by) == (
+        "glance-plugin",
+        "https://example.org/glance-plugin",
+        "1.2.0",
+        "glance",
+    )
+    assert release.service("glance").projects == ("glance-plugin",)
+    assert [lib.name for lib in release.patched_libraries] == ["oslo.messaging"]
+    assert release.carried("keystone") == ()
+    assert plugin.ref_path("2025.2") == (
+        "releases", "2025.2", "services", "glance", "projects", "glance-plugin", "ref",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("projects: {glance-plugin: {ref: 1.2.0}}", "projects: {}"),
+            "releases.2025.2.services.glance.projects: missing glance-plugin: "
+            "give its ref (glance-plugin: {ref: ...}) for this release",
+        ),
+        (
+            ("{glance-plugin: {ref: 1.2.0}}", "{glance-plugin: {ref: 1.2.0}, other: {ref: 1}}"),
+            "releases.2025.2.services.glance.projects.other: unknown project "
+            "(defined under services.glance.projects: glance-plugin)",
+        ),
+        (
+            ("{glance-plugin: {ref: 1.2.0}}", "{glance-plugin: {}}"),
+            "releases.2025.2.services.glance.projects.glance-plugin.ref: missing",
+        ),
+        (
+            ("glance-plugin: {repo: https://example.org/glance-plugin}", "keystone: {repo: x}"),
+            "services.glance.projects.keystone: already a service or library of this file",
+        ),
+        (
+            ("glance-plugin: {repo: https://example.org/glance-plugin}", "../up: {repo: x}"),
+            "releases.yaml:13: services.glance.projects.../up: '../up' is not a plain name",
+        ),
+    ],
+)
+def test_carried_project_mistakes_are_named(tmp_path, change, message):
+    assert change[0] in CARRIED
+    assert message in load_error(tmp_path, CARRIED.replace(*change))

@@ -234,6 +234,22 @@ def test_the_patched_library_is_built_from_its_source(built):
     assert labels["org.imageforge.library.demo-lib"].startswith(f"1.0.1 {library.commit} p1 ")
 
 
+def test_a_carried_project_is_installed_from_its_patched_source(built):
+    """releases.yaml's services.demo.projects: the plugin rides in the dependency layer."""
+    result, *_ = built
+    [plugin] = result.inputs.projects
+    assert (plugin.project, plugin.ref, plugin.patches) == (
+        "demo-plugin",
+        "1.0.1",
+        ("0001-Patch-the-plugin.patch",),
+    )
+    script = "from demo_plugin.greeting import greet; import importlib.metadata as m; print(greet('x'), m.version('demo-plugin'))"
+    assert run_in(result.reference, "python3", "-c", script) == "plugin patched, x 1.0.1"
+    labels = docker.image_labels(result.reference)
+    assert labels["org.imageforge.project.demo-plugin"].startswith(f"1.0.1 {plugin.commit} p1 ")
+    assert "org.imageforge.library.demo-plugin" not in labels
+
+
 def project_copy(built, tmp_path, registry):
     """The synthetic project copied to change it, its images tagged under ``registry``."""
     _, _, project, _ = built

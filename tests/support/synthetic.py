@@ -1,8 +1,10 @@
 """The synthetic service of the Docker end-to-end tests: a tiny patched pbr project.
 
 Service ``demo`` (one patch) depends on six, pinned below its latest release,
-and on the library ``demo-lib``, which release 2025.2 patches (one patch):
-the image must carry both patches.
+and on the library ``demo-lib``, which release 2025.2 patches (one patch);
+its image also carries the project ``demo-plugin`` (releases.yaml's
+services.demo.projects, one patch), as nova carries its scheduler filters:
+the image must carry all three patches.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ def synthetic_project(root: Path) -> Path:
     )
     service.tag("1.0.2")
     library = make_upstream(root / "upstream", "demo-lib")  # tags 1.0.0 and 1.0.1
+    plugin = make_upstream(root / "upstream", "demo-plugin")
     requirements = root / "upstream" / "requirements"
     requirements.mkdir()
     git(requirements, "init", "--quiet", "--initial-branch=master")
@@ -137,6 +140,9 @@ def synthetic_project(root: Path) -> Path:
               - name: the patched library is used
                 command: [python3, -c, "from demo_lib.greeting import greet; print(greet('x'))"]
                 stdout: library patched, x
+              - name: the carried plugin is installed, patched
+                command: [python3, -c, "from demo_plugin.greeting import greet; print(greet('x'))"]
+                stdout: plugin patched, x
             """
         )
     )
@@ -146,13 +152,16 @@ def synthetic_project(root: Path) -> Path:
             f"""\
             defaults: {{registry: {REGISTRY}, base_image: imageforge/debian:bookworm, requirements_repo: {requirements.as_uri()}}}
             services:
-              demo: {{repo: {service.url}, pip_packages: [gunicorn]}}
+              demo:
+                repo: {service.url}
+                pip_packages: [gunicorn]
+                projects: {{demo-plugin: {{repo: {plugin.url}}}}}
             libraries:
               demo-lib: {{repo: {library.url}}}
             releases:
               2025.2:
                 requirements: {{ref: master}}
-                services: {{demo: {{ref: 1.0.2}}}}
+                services: {{demo: {{ref: 1.0.2, projects: {{demo-plugin: {{ref: 1.0.1}}}}}}}}
                 libraries: {{demo-lib: {{}}}}
             """
         )
@@ -168,6 +177,14 @@ def synthetic_project(root: Path) -> Path:
         "1.0.1",
         folder,
         [({LIB_GREETING: greeting("library patched")}, "Patch the library")],
+    )
+    (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
+    folder = project / "patches" / "demo-plugin" / "2025.2"
+    patches = format_patches(
+        plugin,
+        "1.0.1",
+        folder,
+        [({"demo_plugin/greeting.py": greeting("plugin patched")}, "Patch the plugin")],
     )
     (folder / "series").write_text("".join(f"{p.name}\n" for p in patches))
     return project

@@ -66,3 +66,20 @@ def test_offline_a_damaged_mirror_is_not_cloned_again(damaged):
     with pytest.raises(OfflineError, match=r"damaged and cannot be cloned again offline"):
         pin(offline, Pair("2025.2", "demo"), repo.url, "1.0.1").prefetch()
     assert not list(pinned.git_dir.parent.glob("*.damaged-*"))
+
+
+def test_a_python_project_tagged_with_a_v_takes_its_version_from_those_tags(tmp_path):
+    """nova-scheduler-filters tags v0.1.0; pbr drops the v, and so does the forge."""
+    from tests.support.gitrepos import UpstreamRepo, pbr_package_files
+    from tests.support.gitrepos import git as run_git
+
+    path = tmp_path / "up" / "plugin"
+    path.mkdir(parents=True)
+    run_git(path, "init", "--quiet", "--initial-branch=main")
+    repo = UpstreamRepo(path=path, name="plugin")
+    repo.commit(pbr_package_files("plugin"), "Initial commit")
+    repo.tag("v0.1.0")
+    forge = bare_forge(tmp_path)
+    assert pin(forge, Pair("2025.2", "plugin"), repo.url, "v0.1.0").version() == "0.1.0"
+    repo.commit({"NEWS": "more\n"}, "More")
+    assert pin(forge, Pair("2025.2", "plugin"), repo.url, "main").version() == "0.1.1.dev1"

@@ -219,4 +219,4 @@ def test_inv_smoke_prints_the_table_and_passes(built):
     lines = proc.stdout.splitlines()
     assert lines[0].startswith(f"{REGISTRY}/demo:1.0.2: ") and lines[0].endswith(" layers")
     assert lines[1].split() == ["CHECK", "RESULT", "DETAIL"]
-    assert lines[-1] == "13 passed, 0 failed"  # 3 checks of smoke.yaml + 10 policy checks
+    assert lines[-1] == "14 passed, 0 failed"  # 4 checks of smoke.yaml + 10 policy checks
