@@ -32,14 +32,29 @@ BACKING_FOLDER = "backing"
 
 _TOP_LEVEL_KEYS = {"defaults", "services", "libraries", "releases"}
 _DEFAULTS_KEYS = {"registry", "base_image", "requirements_repo"}
-_SERVICE_KEYS = {"repo", "extras", "pip_packages", "runtime_packages", "build", "projects"}
+_SERVICE_KEYS = {
+    "repo",
+    "extras",
+    "pip_packages",
+    "runtime_packages",
+    "bindings",
+    "build",
+    "projects",
+}
 _PROJECT_KEYS = {"repo"}
 _LIBRARY_KEYS = {"repo"}
 _RELEASE_KEYS = {"requirements", "base_image", "registry", "services", "libraries"}
 _REQUIREMENTS_KEYS = {"repo", "ref"}
 # A release may override the service's package lists, e.g. when a release
 # needs an extra runtime package the others do not.
-_RELEASE_SERVICE_KEYS = {"ref", "extras", "pip_packages", "runtime_packages", "projects"}
+_RELEASE_SERVICE_KEYS = {
+    "ref",
+    "extras",
+    "pip_packages",
+    "runtime_packages",
+    "bindings",
+    "projects",
+}
 _RELEASE_LIBRARY_KEYS = {"ref"}
 
 # Names become folder names (build/sources/<release>/<service>, patches/...):
@@ -85,6 +100,11 @@ class Service:
     extras: tuple[str, ...] = ()
     pip_packages: tuple[str, ...] = ()
     runtime_packages: tuple[str, ...] = ()
+    # The distribution's Python bindings the venv uses (python3-rados,
+    # python3-rbd, python3-libvirt): installed at run time, their files linked
+    # where the venv reads them, as they must match the distribution's
+    # librados/libvirt, not a wheel built against other headers.
+    bindings: tuple[str, ...] = ()
     build: str = "python"  # a key of BUILD_KINDS
     # The source projects this image carries besides the service (plugins,
     # dashboards): names of the release's libraries with carried_by = this.
@@ -369,6 +389,7 @@ class _Parser:
             extras=packages("extras"),
             pip_packages=packages("pip_packages"),
             runtime_packages=packages("runtime_packages"),
+            bindings=packages("bindings"),
             build=base.get("build", "python"),
             projects=tuple(base.get("projects", {})),
         )
@@ -457,6 +478,16 @@ def _check_images(manifest: Manifest, document: Document) -> None:
             raise document.error(
                 ("services", name), f"no Dockerfile: expected images/{name}/Dockerfile"
             )
+    # bindings need both stages to know (ARG BINDINGS): without it the venv
+    # would silently not see them.
+    for release in manifest.releases:
+        for service in release.services:
+            dockerfile = images / service.name / "Dockerfile"
+            if service.bindings and dockerfile.read_text().count("ARG BINDINGS") < 2:
+                raise document.error(
+                    ("releases", release.name, "services", service.name),
+                    f"bindings need `ARG BINDINGS` in the deps and runtime stages of {dockerfile}",
+                )
     kinds = {entry.get("build", "python") for entry in document.data["services"].values()}
     for name in sorted({n for kind in kinds for n in BUILD_KINDS[kind]} | set(SHARED_IMAGES)):
         if not (images / name / "Dockerfile").is_file():

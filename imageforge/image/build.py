@@ -200,6 +200,8 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
                 ("BUILDER_IMAGE", shared[1].tags[0]),
                 ("RUNTIME_IMAGE", shared[0].tags[0]),
                 ("RUNTIME_PACKAGES", " ".join(service.runtime_packages)),
+                # Installed at run time and read by the venv (install-runtime, build-venv).
+                *((("BINDINGS", " ".join(service.bindings)),) if service.bindings else ()),
             ),
             contexts=contexts,
             labels=tuple(labels.items()),

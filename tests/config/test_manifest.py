@@ -188,7 +188,7 @@ def test_unknown_key_in_a_release_service(tmp_path):
     text = VALID.replace("keystone: {ref: 28.0.2}", "keystone: {ref: 28.0.2, refs: x}")
     assert load_error(tmp_path, text) == (
         f"{tmp_path}/releases.yaml:20: releases.2025.2.services.keystone.refs: unknown key "
-        "(expected one of: extras, pip_packages, projects, ref, runtime_packages)"
+        "(expected one of: bindings, extras, pip_packages, projects, ref, runtime_packages)"
     )
 
 
@@ -331,3 +331,16 @@ def test_a_service_carries_projects_each_at_its_ref(tmp_path):
 def test_carried_project_mistakes_are_named(tmp_path, change, message):
     assert change[0] in CARRIED
     assert message in load_error(tmp_path, CARRIED.replace(*change))
+
+
+def test_bindings_need_the_deps_stage_to_know(tmp_path):
+    text = VALID.replace(
+        "    extras: [ldap]\n", "    extras: [ldap]\n    bindings: [python3-rados]\n"
+    )
+    message = load_error(tmp_path, text)
+    assert "releases.2025.2.services.keystone: bindings need `ARG BINDINGS` in the deps" in message
+    (tmp_path / "images" / "keystone" / "Dockerfile").write_text(
+        'FROM scratch AS deps\nARG BINDINGS=""\nFROM scratch\nARG BINDINGS=""\n'
+    )
+    manifest = load_manifest(tmp_path / "releases.yaml")
+    assert manifest.release("2025.2").service("keystone").bindings == ("python3-rados",)

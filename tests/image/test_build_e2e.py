@@ -331,6 +331,57 @@ def test_a_changed_library_patch_reaches_the_image(built, tmp_path, base_image):
             docker.run(["image", "rm", tag], check=False)
 
 
+def test_bindings_come_from_the_distribution_through_system_site_packages(
+    built, tmp_path, base_image
+):
+    """releases.yaml's bindings: installed at run time, seen by the venv, nothing else of
+    dist-packages is (python3-yaml's own module only); smoke still holds."""
+    from imageforge.verify.service import smoke_service
+
+    copy = project_copy(built, tmp_path, "imageforge-test/bindings")
+    manifest = copy / "releases.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "pip_packages: [gunicorn]", "pip_packages: [gunicorn]\n    bindings: [python3-yaml]"
+        )
+    )
+    dockerfile = copy / "images" / "demo" / "Dockerfile"
+    with pytest.raises(
+        ForgeError, match=r"bindings need `ARG SYSTEM_SITE_PACKAGES` in the deps stage"
+    ):
+        make_forge(copy, tmp_path, base_image=base_image)
+    text = dockerfile.read_text().replace(" AS deps\n", ' AS deps\nARG BINDINGS=""\n', 1)
+    text = text.replace(
+        'ARG RUNTIME_PACKAGES=""\n', 'ARG RUNTIME_PACKAGES=""\nARG BINDINGS=""\n', 1
+    )
+    dockerfile.write_text(text)
+    forge = make_forge(copy, tmp_path, base_image=base_image)
+    result = build_service(forge, Pair("2025.2", "demo"), BuildOptions())
+    try:
+        script = "import yaml, importlib.metadata as m; print(yaml.__file__, m.version('PyYAML'))"
+        where, version = run_in(result.reference, "python3", "-c", script).split()
+        assert where.startswith("/usr/local/lib/forge-bindings/yaml/") and version
+        # The venv stays closed: only the bindings' own files are linked in.
+        assert "include-system-site-packages = false" in run_in(
+            result.reference, "cat", "/var/lib/openstack/pyvenv.cfg"
+        )
+        report = smoke_service(forge, Pair("2025.2", "demo"), BuildOptions())
+        assert report.ok, report.table()
+    finally:
+        for tag in result.tags:
+            docker.run(["image", "rm", tag], check=False)
+    original, *_ = built
+    assert (
+        run_in(
+            original.reference,
+            "python3",
+            "-c",
+            "import importlib.util as u; print(u.find_spec('yaml'))",
+        )
+        == "None"
+    )
+
+
 def test_the_summary_says_what_was_built_and_what_was_up_to_date(built, tmp_path, base_image):
     copy = project_copy(built, tmp_path, "imageforge-test/summary")
     said: list[str] = []

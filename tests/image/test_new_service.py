@@ -31,10 +31,9 @@ def add_service(project, upstream_root, name: str) -> None:
     manifest = project / "releases.yaml"
     text = manifest.read_text()
     text = text.replace("services:\n", f"services:\n  {name}: {{repo: {repo.url}}}\n", 1)
-    text = text.replace(
-        "services: {demo: {ref: 1.0.2}}",
-        f"services: {{demo: {{ref: 1.0.2}}, {name}: {{ref: 1.0.1}}}}",
-    )
+    release_services = "services: {demo: {ref: 1.0.2, projects: {demo-plugin: {ref: 1.0.1}}}"
+    assert release_services in text
+    text = text.replace(release_services, f"{release_services}, {name}: {{ref: 1.0.1}}")
     manifest.write_text(text)
     folder = project / "images" / name
     folder.mkdir()
