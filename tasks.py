@@ -160,6 +160,8 @@ def constraints_(c, release=None):
         "sign": "sign pushed images with cosign (FORGE_COSIGN_KEY, else keyless)",
         "summary_json": "write the build summary (every image: result, tag, size, time, key, "
         "log) here as JSON (default build/summary.json)",
+        "make_check": "images built from C: run the project's own test suite (make check) "
+        "in the build, as Atmosphere does for OVS",
     },
     iterable=["service", "release"],
 )
@@ -177,6 +179,7 @@ def build(
     force=False,
     sign=False,
     summary_json=None,
+    make_check=False,
 ):
     """Check out, patch, generate constraints; bake what changed in one BuildKit graph."""
     from imageforge.image.build import BuildOptions, build_services
@@ -197,6 +200,7 @@ def build(
         dry_run=dry_run,
         force=force,
         summary_json=Path(summary_json) if summary_json else None,
+        make_check=make_check,
     )
     pairs = forge.manifest.selection(_selection(release), _selection(service))
     for result in build_services(forge, pairs, options):

@@ -51,6 +51,9 @@ class BuildOptions:
     dry_run: bool = False
     force: bool = False  # build even when the content key says the image exists
     summary_json: Path | None = None  # default: build/summary.json
+    # Images built from C: run the project's `make check` in the build (its
+    # Dockerfile's MAKE_CHECK argument); the key differs, so it is built anew.
+    make_check: bool = False
 
     def __post_init__(self) -> None:
         platforms.parse(self.platform)  # a wrong platform is refused here, before anything runs
@@ -202,6 +205,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
                 ("RUNTIME_PACKAGES", " ".join(service.runtime_packages)),
                 # Installed at run time and read by the venv (install-runtime, build-venv).
                 *((("BINDINGS", " ".join(service.bindings)),) if service.bindings else ()),
+                *((("MAKE_CHECK", "1"),) if options.make_check and not service.is_python else ()),
             ),
             contexts=contexts,
             labels=tuple(labels.items()),
@@ -489,7 +493,8 @@ def planned_image(
 ) -> tuple[ImageBuild, BuildInputs]:
     """The service image a build would produce now (tags and labels), and its inputs."""
     platform = options.platform if options else None
-    dry = BuildOptions(platform=platform, dry_run=True)
+    make_check = options.make_check if options else False
+    dry = BuildOptions(platform=platform, dry_run=True, make_check=make_check)
     planned = _plan(forge, pair, plan_inputs(forge, pair), dry)
     return planned.image, planned.inputs
 

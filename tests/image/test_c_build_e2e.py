@@ -32,6 +32,16 @@ def test_the_series_is_checked_like_any_other(tmp_path):
     assert report.ok and (report.series.project, report.ref) == ("hello", "v1.0.0")
 
 
+def test_make_check_is_asked_of_c_images_only(tmp_path):
+    from imageforge.image.build import planned_image
+
+    forge = make_forge(c_project(tmp_path), tmp_path)
+    checked, _ = planned_image(forge, HELLO, BuildOptions(make_check=True))
+    plain, _ = planned_image(forge, HELLO, BuildOptions())
+    assert ("MAKE_CHECK", "1") in checked.build_args
+    assert "MAKE_CHECK" not in dict(plain.build_args)
+
+
 @pytest.mark.docker
 def test_the_c_image_is_built_patched_and_labelled(c_built):
     result, _, _ = c_built
