@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,10 @@ _SERVICE_KEYS = {
     "bindings",
     "build",
     "projects",
+    "images",
 }
+# services.<s>.images.<name>: another image from a target of the service's Dockerfile.
+_DERIVED_KEYS = {"target", "runtime_packages", "bindings"}
 _PROJECT_KEYS = {"repo"}
 _LIBRARY_KEYS = {"repo"}
 _RELEASE_KEYS = {"requirements", "base_image", "registry", "services", "libraries"}
@@ -109,6 +112,15 @@ class Service:
     # The source projects this image carries besides the service (plugins,
     # dashboards): names of the release's libraries with carried_by = this.
     projects: tuple[str, ...] = ()
+    # An image built from a target of another service's Dockerfile
+    # (services.nova.images.nova-compute): that service's name and the target.
+    source: str | None = None
+    target: str | None = None
+
+    @property
+    def project(self) -> str:
+        """The git project the image is built from (its export, patches and projects)."""
+        return self.source or self.name
 
     @property
     def is_python(self) -> bool:
@@ -266,6 +278,14 @@ class _Parser:
                     self._mapping(spec, where), where, allowed=_PROJECT_KEYS, required={"repo"}
                 )
                 self._string(spec["repo"], (*where, "repo"))
+            for image, spec in self._mapping(entry.get("images", {}), (*path, "images")).items():
+                where = (*path, "images", image)
+                self._name(image, where)
+                if image in services:
+                    raise self.doc.error(where, "already a service of this file")
+                spec = self._mapping(spec, where)
+                self._keys(spec, where, allowed=_DERIVED_KEYS, required={"target"})
+                self._string(spec["target"], (*where, "target"))
             kind = entry.get("build", "python")
             if kind not in BUILD_KINDS:
                 raise self.doc.error(
@@ -321,9 +341,16 @@ class _Parser:
             self._service(svc, value, services, (*path, "services", svc))
             for svc, value in release_services.items()
         )
+        # Each service's other images follow its entry: same ref, source and projects.
+        built += tuple(
+            self._derived(svc, name, spec)
+            for svc in built
+            for name, spec in services[svc.name].get("images", {}).items()
+        )
         carried = tuple(
             self._carried(svc, services, release_services[svc.name], (*path, "services", svc.name))
             for svc in built
+            if svc.source is None
         )
 
         return Release(
@@ -340,6 +367,19 @@ class _Parser:
                 for lib, value in release_libraries.items()
             )
             + tuple(project for projects in carried for project in projects),
+        )
+
+    def _derived(self, service: Service, name: str, spec: dict[str, Any]) -> Service:
+        where = ("services", service.name, "images", name)
+        return replace(
+            service,
+            name=name,
+            runtime_packages=self._string_list(
+                spec.get("runtime_packages", []), (*where, "runtime_packages")
+            ),
+            bindings=self._string_list(spec.get("bindings", []), (*where, "bindings")),
+            source=service.name,
+            target=spec["target"],
         )
 
     def _carried(
@@ -473,6 +513,10 @@ def _check_images(manifest: Manifest, document: Document) -> None:
     images = manifest.root / "images"
     # Every defined service, used by a release or not, owns its image folder.
     services = set(document.data["services"])
+    # Images from another service's Dockerfile: their folder holds checks only.
+    derived = {
+        name for entry in document.data["services"].values() for name in entry.get("images", {})
+    }
     for name in sorted(services):
         if not (images / name / "Dockerfile").is_file():
             raise document.error(
@@ -482,7 +526,15 @@ def _check_images(manifest: Manifest, document: Document) -> None:
     # would silently not see them.
     for release in manifest.releases:
         for service in release.services:
-            dockerfile = images / service.name / "Dockerfile"
+            dockerfile = images / service.project / "Dockerfile"
+            stage = re.compile(
+                rf"^FROM\s+\S+\s+AS\s+{re.escape(service.target or '')}\s*$", re.M | re.I
+            )
+            if service.target and not stage.search(dockerfile.read_text()):
+                raise document.error(
+                    ("services", service.project, "images", service.name, "target"),
+                    f"no stage {service.target!r} in {dockerfile} (FROM ... AS {service.target})",
+                )
             if service.bindings and dockerfile.read_text().count("ARG BINDINGS") < 2:
                 raise document.error(
                     ("releases", release.name, "services", service.name),
@@ -495,7 +547,7 @@ def _check_images(manifest: Manifest, document: Document) -> None:
     if images.is_dir():
         for folder in sorted(p for p in images.iterdir() if p.is_dir()):
             shared = {n for pair in BUILD_KINDS.values() for n in pair}
-            if folder.name not in services | shared | {BACKING_FOLDER}:
+            if folder.name not in services | derived | shared | {BACKING_FOLDER}:
                 raise ManifestError(
                     f"{folder}: image folder has no entry in {manifest.path.name}"
                     f" (add services.{folder.name} and use it in a release, or remove the folder)"

@@ -96,6 +96,8 @@ def split_extra_args(args: Sequence[str]) -> tuple[dict[str, list[str]], list[st
 
 def _target(step: ImageBuild, per_target: dict[str, list[str]], output: str | None) -> dict:
     spec: dict = {"context": str(step.folder), "dockerfile": "Dockerfile"}
+    if step.target:
+        spec["target"] = step.target
     if step.build_args:
         spec["args"] = dict(step.build_args)
     if step.contexts:

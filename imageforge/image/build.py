@@ -197,7 +197,9 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
         ]
         image = ImageBuild(
             name=service.name,
-            folder=images / service.name,
+            # nova-compute: nova's folder, its own target.
+            folder=images / service.project,
+            target=service.target,
             tags=tags,
             build_args=(
                 ("BUILDER_IMAGE", shared[1].tags[0]),

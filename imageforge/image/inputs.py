@@ -51,7 +51,9 @@ def plan_inputs(forge: Forge, pair: Pair) -> BuildInputs:
     """
     rel = forge.manifest.release(pair.release)
     settings = rel.service(pair.project)
-    export = export_project(forge, pair)
+    # nova-compute is built from nova's tree, patches and projects.
+    source = Pair(pair.release, settings.project)
+    export = export_project(forge, source)
     if not settings.is_python:  # built from C source: the tree is all it takes
         return BuildInputs(service=export, libraries=(), constraints=None)
     what = str(pair)
@@ -60,9 +62,9 @@ def plan_inputs(forge: Forge, pair: Pair) -> BuildInputs:
         export_project(forge, Pair(rel.name, lib.name)) for lib in rel.patched_libraries
     )
     projects = tuple(
-        export_project(forge, Pair(rel.name, lib.name)) for lib in rel.carried(pair.project)
+        export_project(forge, Pair(rel.name, lib.name)) for lib in rel.carried(source.project)
     )
-    constraints = image_constraints(forge, pair)
+    constraints = image_constraints(forge, source)
     return BuildInputs(
         service=export,
         libraries=reached_libraries(forge, requirements, constraints.content, libraries, what),

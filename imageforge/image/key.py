@@ -84,4 +84,6 @@ def _step_record(step: ImageBuild) -> dict:
         "args": [list(arg) for arg in step.build_args],
         "labels": [list(label) for label in step.labels if label[0] not in _NAMING_LABELS],
         "platform": step.platform or "",
+        # Only where set, so that the keys of every other image stay as they were.
+        **({"target": step.target} if step.target else {}),
     }

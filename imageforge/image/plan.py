@@ -29,6 +29,8 @@ class ImageBuild:
     push: bool = False
     # Passed through verbatim, e.g. --cache-from/--cache-to for CI caches.
     extra_args: tuple[str, ...] = ()
+    # A stage of the Dockerfile to build (nova-compute from nova's); None: the last.
+    target: str | None = None
 
     def command(self) -> list[str]:
         command = ["docker", "buildx", "build", "--file", str(self.folder / "Dockerfile")]
@@ -45,6 +47,8 @@ class ImageBuild:
             command += ["--secret", f"id={CA_SECRET_ID},src={self.ca_bundle}"]
         if self.platform:
             command += ["--platform", self.platform]
+        if self.target:
+            command += ["--target", self.target]
         command.extend(self.extra_args)
         command.append("--push" if self.push else "--load")
         command.append(str(self.folder))

@@ -344,3 +344,33 @@ def test_bindings_need_the_deps_stage_to_know(tmp_path):
     )
     manifest = load_manifest(tmp_path / "releases.yaml")
     assert manifest.release("2025.2").service("keystone").bindings == ("python3-rados",)
+
+
+DERIVED = VALID.replace(
+    "    runtime_packages: [qemu-utils]\n",
+    "    runtime_packages: [qemu-utils]\n"
+    "    images:\n"
+    "      glance-extra: {target: extra, runtime_packages: [curl], bindings: [python3-rados]}\n",
+)
+STAGES = (
+    'FROM scratch AS deps\nARG BINDINGS=""\nFROM scratch AS extra\nARG BINDINGS=""\nFROM scratch\n'
+)
+
+
+def test_an_image_from_a_target_of_a_services_dockerfile(tmp_path):
+    path = write_project(tmp_path, DERIVED)
+    (tmp_path / "images" / "glance" / "Dockerfile").write_text(STAGES)
+    release = load_manifest(path).release("2025.2")
+    extra = release.service("glance-extra")
+    assert (extra.project, extra.target, extra.ref) == ("glance", "extra", "31.1.0")
+    assert (extra.runtime_packages, extra.bindings) == (("curl",), ("python3-rados",))
+    assert release.service("glance").target is None
+    assert [s.name for s in release.services] == ["keystone", "glance", "glance-extra"]
+
+
+def test_a_target_the_dockerfile_lacks_is_named(tmp_path):
+    path = write_project(tmp_path, DERIVED)
+    (tmp_path / "images" / "glance" / "Dockerfile").write_text(STAGES.replace(" AS extra", ""))
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(path)
+    assert "services.glance.images.glance-extra.target: no stage 'extra' in " in str(caught.value)

@@ -380,6 +380,48 @@ def test_bindings_come_from_the_distribution_and_nothing_else_of_it(built, tmp_p
     )
 
 
+def test_an_image_from_a_target_of_the_services_dockerfile(built, tmp_path, base_image):
+    """services.demo.images.demo-extra: demo's tree, patches and plugin; its own stage and packages."""
+    from imageforge.image.build import build_services
+    from imageforge.verify.service import smoke_service
+
+    copy = project_copy(built, tmp_path, "imageforge-test/derived")
+    manifest = copy / "releases.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "pip_packages: [gunicorn]",
+            "pip_packages: [gunicorn]\n    images: {demo-extra: {target: extra, runtime_packages: [file]}}",
+        )
+    )
+    dockerfile = copy / "images" / "demo" / "Dockerfile"
+    text = dockerfile.read_text()
+    last = text.rindex("FROM ${RUNTIME_IMAGE}\n")
+    stage = text[last:].replace("FROM ${RUNTIME_IMAGE}\n", "FROM ${RUNTIME_IMAGE} AS extra\n", 1)
+    dockerfile.write_text(text[:last] + stage + "\n" + text[last:])
+    (copy / "images" / "demo-extra").mkdir()
+    (copy / "images" / "demo-extra" / "smoke.yaml").write_text(
+        "checks:\n  - name: file is there\n    command: [sh, -c, 'command -v file']\n"
+        "    stdout: /usr/bin/file\n"
+    )
+    forge = make_forge(copy, tmp_path, base_image=base_image)
+    pairs = [Pair("2025.2", "demo"), Pair("2025.2", "demo-extra")]
+    demo, extra = build_services(forge, pairs, BuildOptions())
+    try:
+        assert extra.reference.rsplit("/", 1)[1] == "demo-extra:1.0.2"
+        assert extra.key != demo.key
+        assert run_in(extra.reference, "sh", "-c", "command -v file") == "/usr/bin/file"
+        assert run_in(demo.reference, "sh", "-c", "command -v file || echo none") == "none"
+        labels = docker.image_labels(extra.reference)
+        assert labels["org.imageforge.upstream-commit"] == demo.inputs.service.commit
+        assert labels["org.imageforge.patches"] == "1"
+        assert labels["org.imageforge.project.demo-plugin"].startswith("1.0.1 ")
+        report = smoke_service(forge, Pair("2025.2", "demo-extra"), BuildOptions())
+        assert report.ok, report.table()
+    finally:
+        for tag in {*demo.tags, *extra.tags}:
+            docker.run(["image", "rm", tag], check=False)
+
+
 def test_the_summary_says_what_was_built_and_what_was_up_to_date(built, tmp_path, base_image):
     copy = project_copy(built, tmp_path, "imageforge-test/summary")
     said: list[str] = []
