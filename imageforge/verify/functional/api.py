@@ -31,6 +31,8 @@ class Request:
     status: int = 200
     expect: tuple[tuple[str, Any], ...] = ()
     body_sha256: str | None = None
+    # Text the body must contain (an HTML page: a link, a form field).
+    body_contains: str | None = None
     save: tuple[tuple[str, str], ...] = ()
     # Seconds to keep asking until the answer holds (a queue still being
     # declared behind the API, an index still being built); 0: ask once.
@@ -78,6 +80,9 @@ def verify(request: Request, answer: Answer) -> list[str]:
         digest = hashlib.sha256(answer.body).hexdigest()
         if digest != request.body_sha256:
             problems.append(f"body sha256 {digest}, expected {request.body_sha256}")
+    text = request.body_contains
+    if text is not None and text not in answer.body.decode(errors="replace"):
+        problems.append(f"the body does not contain {text!r}")
     if request.expect:
         try:
             data = answer.json()

@@ -456,4 +456,5 @@ def _rendered(check: api.Request, values: Mapping[str, str], where: Path) -> api
         headers=tuple((k, render(v, values, where)) for k, v in check.headers),
         expect=tuple((k, deep(v)) for k, v in check.expect),
         body_sha256=deep(check.body_sha256),
+        body_contains=deep(check.body_contains),
     )

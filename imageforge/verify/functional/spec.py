@@ -74,6 +74,7 @@ _CHECK = {
     "status",
     "expect",
     "body_sha256",
+    "body_contains",
     "save",
     "retry",
 }
@@ -276,6 +277,9 @@ def _check(document: Document, index: int, check: Any, typed: Any) -> Request:
         status=int(status),
         expect=mappings["expect"],
         body_sha256=check.get("body_sha256"),
+        body_contains=optional_string(
+            document, (*where, "body_contains"), check.get("body_contains")
+        ),
         save=tuple((k, str(v)) for k, v in mappings["save"]),
         retry=int(retry),
     )

@@ -97,3 +97,13 @@ def test_lookup_paths():
     assert lookup(data, "a[*].b") == [1, 2]
     assert lookup(data, "a[1].b") == [2]
     assert lookup(data, "a.0.b") == []
+
+
+def test_text_the_body_must_contain():
+    from imageforge.verify.functional.api import Answer, Request, verify
+
+    page = Answer(200, {}, b'<input type="hidden" name="next" value="/project/stacks/" />')
+    assert verify(Request("p", "GET", "/", body_contains='value="/project/stacks/"'), page) == []
+    assert verify(Request("p", "GET", "/", body_contains="/project/dnszones/"), page) == [
+        "the body does not contain '/project/dnszones/'"
+    ]
