@@ -26,7 +26,12 @@ SHARED_IMAGES = ("python-base", "venv-builder")
 BUILD_KINDS = {
     "python": ("venv-builder", "python-base"),
     "c": ("c-builder", "c-base"),
+    # No git source: the distribution's packages at the versions it serves
+    # (libvirt); c-base is its runtime, and nothing is compiled.
+    "distribution": ("c-base", "c-base"),
 }
+# The image's version is that of this package (releases.yaml: version_from).
+DISTRIBUTION_KEYS = {"build", "runtime_packages", "version_from"}
 # images/backing/<name>/: the functional checks' database, message bus and cache.
 BACKING_FOLDER = "backing"
 
@@ -34,6 +39,7 @@ _TOP_LEVEL_KEYS = {"defaults", "services", "libraries", "releases"}
 _DEFAULTS_KEYS = {"registry", "base_image", "requirements_repo"}
 _SERVICE_KEYS = {
     "repo",
+    "version_from",
     "extras",
     "pip_packages",
     "runtime_packages",
@@ -116,6 +122,8 @@ class Service:
     # (services.nova.images.nova-compute): that service's name and the target.
     source: str | None = None
     target: str | None = None
+    # build: distribution: the package whose version is the image's.
+    version_from: str | None = None
 
     @property
     def project(self) -> str:
@@ -125,6 +133,11 @@ class Service:
     @property
     def is_python(self) -> bool:
         return self.build == "python"
+
+    @property
+    def from_git(self) -> bool:
+        """Built from a git project (not from the distribution's packages alone)."""
+        return self.build != "distribution"
 
 
 @dataclass(frozen=True)
@@ -265,6 +278,16 @@ class _Parser:
         for name, entry in services.items():
             path = ("services", name)
             self._name(name, path)
+            if self._mapping(entry, path).get("build") == "distribution":
+                self._keys(entry, path, allowed=DISTRIBUTION_KEYS, required=DISTRIBUTION_KEYS)
+                self._string(entry["version_from"], (*path, "version_from"))
+                if entry["version_from"] not in self._string_list(
+                    entry["runtime_packages"], (*path, "runtime_packages")
+                ):
+                    raise self.doc.error(
+                        (*path, "version_from"), "expected one of the runtime_packages"
+                    )
+                continue
             self._keys(self._mapping(entry, path), path, allowed=_SERVICE_KEYS, required={"repo"})
             self._string(entry["repo"], (*path, "repo"))
             for project, spec in self._mapping(
@@ -413,9 +436,23 @@ class _Parser:
         if name not in services:
             known = ", ".join(services) or "none"
             raise self.doc.error(path, f"unknown service (defined under services: {known})")
-        entry = self._mapping(value, path)
-        self._keys(entry, path, allowed=_RELEASE_SERVICE_KEYS, required={"ref"})
+        entry = self._mapping({} if value is None else value, path)
         base = services[name]
+        if base.get("build") == "distribution":
+            # Its version is the distribution's: no ref to give (nor to patch).
+            self._keys(entry, path, allowed={"runtime_packages"})
+            return Service(
+                name=name,
+                repo="",
+                ref="",
+                runtime_packages=self._string_list(
+                    entry.get("runtime_packages", base["runtime_packages"]),
+                    (*path, "runtime_packages"),
+                ),
+                build="distribution",
+                version_from=base["version_from"],
+            )
+        self._keys(entry, path, allowed=_RELEASE_SERVICE_KEYS, required={"ref"})
 
         def packages(key: str) -> tuple[str, ...]:
             if key in entry:

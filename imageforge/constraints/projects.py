@@ -31,6 +31,12 @@ def pinned(forge: Forge, pair: Pair, ref: str | None = None) -> Pinned:
     release = forge.manifest.release(pair.release)
     for service in release.services:
         if service.name == pair.project:
+            if not service.from_git:
+                raise ForgeError(
+                    f"{pair.project} is built from the distribution's packages "
+                    f"(build: distribution in {forge.manifest.path}): it has no git source "
+                    "to check out, pin or patch"
+                )
             return pin(forge, pair, service.repo, ref or service.ref)
     for library in release.libraries:
         if library.name == pair.project:

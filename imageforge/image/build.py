@@ -34,6 +34,7 @@ from imageforge.image.bake import (
 from imageforge.image.baseimage import arch_of, require_emulation
 from imageforge.image.board import board_for
 from imageforge.image.deps import write_context
+from imageforge.image.distribution import PACKAGES_FILE
 from imageforge.image.inputs import BuildInputs, plan_inputs
 from imageforge.image.key import KEY_LABEL, content_key, key_tag, list_key
 from imageforge.image.plan import ImageBuild, shared_image_build, shared_image_tag
@@ -166,6 +167,11 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
     for submodule in export.submodules:  # "<path> <commit> <repo>"
         path, commit, repo = submodule.split(" ", 2)
         labels[f"{LABEL_PREFIX}.submodule.{path}"] = f"{commit} {repo}"
+    if not service.from_git:
+        # No git source: the packages at the versions installed stand for it.
+        listing = (export.tree / PACKAGES_FILE).read_text().split()
+        labels[f"{LABEL_PREFIX}.distribution-packages"] = " ".join(listing)
+        labels = {key: value for key, value in labels.items() if value}
     for kind, built in (("library", inputs.libraries), ("project", inputs.projects)):
         for each in built:
             labels[f"{LABEL_PREFIX}.{kind}.{each.project}"] = (

@@ -15,6 +15,7 @@ from imageforge.config.manifest import Pair
 from imageforge.constraints.generate import Constraints, image_constraints
 from imageforge.context import Forge
 from imageforge.image.deps import dependency_lines
+from imageforge.image.distribution import distribution_export
 from imageforge.image.reach import reached_libraries
 from imageforge.patches.export import Export, export_project
 
@@ -51,6 +52,10 @@ def plan_inputs(forge: Forge, pair: Pair) -> BuildInputs:
     """
     rel = forge.manifest.release(pair.release)
     settings = rel.service(pair.project)
+    if not settings.from_git:  # the distribution's packages, at the versions it serves
+        base_image = forge.base_image or rel.base_image
+        export = distribution_export(forge, pair, base_image)
+        return BuildInputs(service=export, libraries=(), constraints=None)
     # nova-compute is built from nova's tree, patches and projects.
     source = Pair(pair.release, settings.project)
     export = export_project(forge, source)

@@ -83,6 +83,8 @@ def plan(
                 )
             )
         for service in release.services:
+            if not service.from_git or service.source:
+                continue  # no ref of its own: the distribution's, or its source service's
             if not services or service.name in services:
                 entries.append(
                     (
