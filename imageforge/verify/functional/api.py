@@ -33,6 +33,8 @@ class Request:
     body_sha256: str | None = None
     # Text the body must contain (an HTML page: a link, a form field).
     body_contains: str | None = None
+    # Another service of the run whose API is asked (placement), not the checked one's.
+    on: str | None = None
     save: tuple[tuple[str, str], ...] = ()
     # Seconds to keep asking until the answer holds (a queue still being
     # declared behind the API, an index still being built); 0: ask once.

@@ -8,6 +8,8 @@ commands run inside containers of the release's images, in order::
     containers:
       - name: ovs                      # its name on the run's network
         image: ovs                     # a release image (default: the image checked)
+        files: [/etc/openvswitch/x]    # which of the spec's files it mounts
+        init: true                     # PID 1 reaps orphaned processes
         user: root                     # only with root_because, said as data
         root_because: ovs-vswitchd creates the netdev datapath's tap devices
         cap_add: [NET_ADMIN]
@@ -53,6 +55,8 @@ _CONTAINER = {
     "cap_add",
     "devices",
     "volumes",
+    "files",
+    "init",
     "steps",
 }
 _STEP = {"name", "run", "start", "retry"}
@@ -82,6 +86,10 @@ class Part:
     devices: tuple[str, ...] = ()
     # (run volume, mount point)
     volumes: tuple[tuple[str, str], ...] = ()
+    # Which of the spec's files (their targets) this container mounts.
+    files: tuple[str, ...] = ()
+    # An init process as PID 1 that reaps orphans (libvirtd's QEMU probes).
+    init: bool = False
     steps: tuple[Step, ...] = ()
 
 
@@ -103,12 +111,14 @@ def load_volumes(document: Document, value: Any) -> tuple[str, ...]:
     return names
 
 
-def load_parts(document: Document, value: Any, volumes: tuple[str, ...]) -> tuple[Part, ...]:
+def load_parts(
+    document: Document, value: Any, volumes: tuple[str, ...], files: tuple[str, ...] = ()
+) -> tuple[Part, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
         raise document.error(("containers",), "expected a list of containers")
-    parts = tuple(_part(document, index, item, volumes) for index, item in enumerate(value))
+    parts = tuple(_part(document, index, item, volumes, files) for index, item in enumerate(value))
     names = [part.name for part in parts]
     for name in names:
         if names.count(name) > 1:
@@ -117,12 +127,18 @@ def load_parts(document: Document, value: Any, volumes: tuple[str, ...]) -> tupl
 
 
 def load_command_check(
-    document: Document, where: tuple[str, ...], check: dict, parts: tuple[Part, ...]
+    document: Document,
+    where: tuple[str, ...],
+    check: dict,
+    parts: tuple[Part, ...],
+    services: tuple[str, ...] = (),
 ) -> CommandCheck:
+    """A command in one of the run's containers, or in a required service's (nova's)."""
     only(document, where, check, COMMAND_CHECK)
     container = required_string(document, (*where, "in"), check.get("in"))
-    if container not in {part.name for part in parts}:
-        known = ", ".join(part.name for part in parts) or "none"
+    names = [part.name for part in parts] + list(services)
+    if container not in names:
+        known = ", ".join(names) or "none"
         raise document.error(
             (*where, "in"), f"no container {container} in this run (containers: {known})"
         )
@@ -138,7 +154,9 @@ def load_command_check(
     )
 
 
-def _part(document: Document, index: int, item: Any, volumes: tuple[str, ...]) -> Part:
+def _part(
+    document: Document, index: int, item: Any, volumes: tuple[str, ...], files: tuple[str, ...]
+) -> Part:
     where = ("containers", str(index))
     if not isinstance(item, dict):
         raise document.error(where, f"expected a mapping ({', '.join(sorted(_CONTAINER))})")
@@ -170,6 +188,12 @@ def _part(document: Document, index: int, item: Any, volumes: tuple[str, ...]) -
             )
         if not isinstance(target, str) or not target.startswith("/") or ":" in target:
             raise document.error((*where, "volumes", volume), "expected an absolute mount point")
+    mounted = strings(document, (*where, "files"), item.get("files", []))
+    for target in mounted:
+        if target not in files:
+            raise document.error((*where, "files"), f"{target}: not one of the spec's files")
+    if item.get("init", False) not in (True, False):
+        raise document.error((*where, "init"), "expected true or false")
     steps = item.get("steps", [])
     if not isinstance(steps, list) or not steps:
         raise document.error((*where, "steps"), "expected a list of steps (run or start)")
@@ -180,6 +204,8 @@ def _part(document: Document, index: int, item: Any, volumes: tuple[str, ...]) -
         cap_add=capabilities,
         devices=devices,
         volumes=tuple(sorted(mounts.items())),
+        files=mounted,
+        init=item.get("init", False) is True,
         steps=tuple(_step(document, (*where, "steps", str(i)), s) for i, s in enumerate(steps)),
     )
 

@@ -88,6 +88,8 @@ def run_functional(
             for part in chain:
                 if part.serve is not None:
                     run.service(part, part.serve, images[part.service], is_subject=part is spec)
+            if spec.serve is None:  # its containers are the check: its users first
+                run.values.update(run.prepare(spec))
             for container in spec.parts:
                 run.part(container, images[container.image or service], spec)
             run.checks(spec)
@@ -163,6 +165,33 @@ class _Run:
 
     def service(self, spec: Functional, serve: Serve, image: str, *, is_subject: bool) -> None:
         name = spec.service
+        values = self.prepare(spec)
+        mounts = self._files(spec, values)
+        container = self.stack.start(
+            name,
+            image,
+            ("infinity",),
+            entrypoint="sleep",
+            files=mounts,
+            publish=(serve.port,),
+        )
+        self.containers[name] = container
+        for setup in spec.setup:
+            command = tuple(render(part, values, spec.path) for part in setup.command)
+            self.step(f"{name}: {setup.name}", partial(self._exec, container, command), name)
+        self.step(
+            f"{name}: API answers GET {serve.ready}",
+            lambda: self._serve(spec, serve, container, values),
+            name,
+        )
+        if name == IDENTITY:
+            self.step("keystone: admin token", self._admin_token, name)
+        if is_subject:
+            self.values.update(values)
+
+    def prepare(self, spec: Functional) -> dict[str, str]:
+        """A service's database, message bus user and keystone user; its template values."""
+        name = spec.service
         values = dict(self.values, service=name)
         if spec.databases:
             # One user (the first database's name) owns them all, as deployments do.
@@ -190,32 +219,16 @@ class _Run:
         if name != IDENTITY and IDENTITY in self.urls:
             self.step(f"{name}: service user in keystone", lambda: self._service_user(name))
             values["token"] = self.values["admin_token"]
-        mounts = self._files(spec, values)
-        container = self.stack.start(
-            name,
-            image,
-            ("infinity",),
-            entrypoint="sleep",
-            files=mounts,
-            publish=(serve.port,),
-        )
-        self.containers[name] = container
-        for setup in spec.setup:
-            command = tuple(render(part, values, spec.path) for part in setup.command)
-            self.step(f"{name}: {setup.name}", partial(self._exec, container, command), name)
-        self.step(
-            f"{name}: API answers GET {serve.ready}",
-            lambda: self._serve(spec, serve, container, values),
-            name,
-        )
-        if name == IDENTITY:
-            self.step("keystone: admin token", self._admin_token, name)
-        if is_subject:
-            self.values.update(values)
+        return values
 
     def part(self, part: Part, image: str, spec: Functional) -> None:
         """Start one of the run's containers and take its steps in order."""
         values = dict(self.values, service=spec.service)
+        mounts = [
+            (local, target)
+            for local, target in self._files(spec, values, part.name)
+            if target in part.files
+        ]
         container = self.stack.start(
             part.name,
             image,
@@ -225,6 +238,8 @@ class _Run:
             cap_add=part.cap_add,
             devices=part.devices,
             volumes=part.volumes,
+            files=mounts,
+            init=part.init,
         )
         self.containers[part.name] = container
         for index, step in enumerate(part.steps):
@@ -241,8 +256,9 @@ class _Run:
                 action = partial(self._command_check, check, spec)
                 self.step(check.name, action, check.container)
             else:
-                action = partial(self._request, self.urls[spec.service], check, spec)
-                self.step(check.name, action, spec.service)
+                on = check.on or spec.service
+                action = partial(self._request, self.urls[on], check, spec)
+                self.step(check.name, action, on)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -253,11 +269,13 @@ class _Run:
     def _ready(self, container: Container, name: str) -> str:
         return f"ready after {backing.wait_ready(self.stack, container, name):.1f} s"
 
-    def _files(self, spec: Functional, values: dict[str, str]) -> list[tuple[Path, str]]:
+    def _files(
+        self, spec: Functional, values: dict[str, str], owner: str = ""
+    ) -> list[tuple[Path, str]]:
         mounts = []
         self.scratch.chmod(0o755)
         for index, (target, text) in enumerate(spec.files):
-            local = self.scratch / f"{spec.service}-{index}-{Path(target).name}"
+            local = self.scratch / f"{owner or spec.service}-{index}-{Path(target).name}"
             local.write_text(render(text, values, spec.path))
             local.chmod(0o644)  # read by the service user
             mounts.append((local, target))

@@ -75,6 +75,7 @@ _CHECK = {
     "expect",
     "body_sha256",
     "body_contains",
+    "on",
     "save",
     "retry",
 }
@@ -139,22 +140,24 @@ def load_functional(path: Path, service: str) -> Functional:
             (), "missing serve (how the API runs) or containers (what runs, step by step)"
         )
     volumes = load_volumes(document, data.get("volumes"))
-    parts = load_parts(document, data.get("containers"), volumes)
+    files = tuple(_files(document, data.get("files", {})))
+    parts = load_parts(document, data.get("containers"), volumes, tuple(t for t, _ in files))
+    requires = strings(document, ("requires",), data.get("requires", []))
     serve = _serve(document, data["serve"]) if "serve" in data else None
     return Functional(
         service=service,
         path=path,
         serve=serve,
         backing=strings(document, ("backing",), data.get("backing", [])),
-        requires=strings(document, ("requires",), data.get("requires", [])),
+        requires=requires,
         databases=_databases(document, data.get("database")),
         messaging=data.get("messaging", False) is True,
-        files=tuple(_files(document, data.get("files", {}))),
+        files=files,
         setup=tuple(_setup(document, data.get("setup", []))),
         volumes=volumes,
         parts=parts,
         checks=tuple(
-            _any_check(document, i, c, typed_checks[i], parts, serve)
+            _any_check(document, i, c, typed_checks[i], parts, serve, requires)
             for i, c in enumerate(data.get("checks", []))
         ),
     )
@@ -167,14 +170,20 @@ def _any_check(
     typed: Any,
     parts: tuple[Part, ...],
     serve: Serve | None,
+    requires: tuple[str, ...],
 ) -> Request | CommandCheck:
-    """A command run in one of the run's containers, or a request to the served API."""
+    """A command run in one of the run's containers, or a request to a served API."""
     where = ("checks", str(index))
     if isinstance(check, dict) and ("command" in check or "in" in check):
-        return load_command_check(document, where, check, parts)
-    if serve is None:
-        raise document.error(where, "a request needs serve: (or write in: and command:)")
-    return _check(document, index, check, typed)
+        return load_command_check(document, where, check, parts, requires)
+    request = _check(document, index, check, typed)
+    if request.on is not None and request.on not in requires:
+        raise document.error(
+            (*where, "on"), f"{request.on}: not among requires ({', '.join(requires) or 'none'})"
+        )
+    if serve is None and request.on is None:
+        raise document.error(where, "a request needs serve: or on: (or write in: and command:)")
+    return request
 
 
 def _databases(document: Document, value: Any) -> tuple[str, ...]:
@@ -280,6 +289,7 @@ def _check(document: Document, index: int, check: Any, typed: Any) -> Request:
         body_contains=optional_string(
             document, (*where, "body_contains"), check.get("body_contains")
         ),
+        on=optional_string(document, (*where, "on"), check.get("on")),
         save=tuple((k, str(v)) for k, v in mappings["save"]),
         retry=int(retry),
     )

@@ -47,6 +47,7 @@ class Stack:
         cap_add: Sequence[str] = (),
         devices: Sequence[str] = (),
         volumes: Sequence[tuple[str, str]] = (),
+        init: bool = False,
     ) -> Container:
         """Start ``image`` as ``alias`` on the run's network (files mounted read-only).
 
@@ -61,6 +62,8 @@ class Stack:
             args += ["--publish", f"127.0.0.1::{port}"]
         if user:
             args += ["--user", user]
+        if init:
+            args.append("--init")
         args += [f"--cap-add={capability}" for capability in cap_add]
         args += [f"--device={device}" for device in devices]
         for volume, target in volumes:

@@ -117,3 +117,53 @@ def test_a_request_needs_a_served_api(tmp_path):
 def test_neither_serve_nor_containers_is_named(tmp_path):
     with pytest.raises(ManifestError, match=r"missing serve \(how the API runs\) or containers"):
         load(tmp_path, "backing: [mariadb]\n")
+
+
+COMPUTE = """\
+requires: [keystone, nova]
+files:
+  /etc/nova/nova.conf: "[DEFAULT]\\n"
+  /etc/libvirt/libvirtd.conf: "listen_tcp = 1\\n"
+containers:
+  - name: libvirt
+    image: libvirt
+    init: true
+    files: [/etc/libvirt/libvirtd.conf]
+    steps:
+      - {name: libvirtd, start: [libvirtd, --listen]}
+checks:
+  - {name: mapped, in: nova, command: [nova-manage, cell_v2, discover_hosts]}
+  - name: up
+    on: nova
+    request: GET /v2.1/os-services
+    expect: {"services[*].state": up}
+"""
+
+
+def test_containers_mount_the_specs_files_and_checks_ask_required_services(tmp_path):
+    spec = load(tmp_path, COMPUTE)
+    [libvirt] = spec.parts
+    assert (libvirt.init, libvirt.files) == (True, ("/etc/libvirt/libvirtd.conf",))
+    mapped, up = spec.checks
+    assert mapped.container == "nova"
+    assert (up.on, up.path) == ("nova", "/v2.1/os-services")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("files: [/etc/libvirt/libvirtd.conf]", "files: [/etc/libvirt/qemu.conf]"),
+            "containers.0.files: /etc/libvirt/qemu.conf: not one of the spec's files",
+        ),
+        (("on: nova", "on: glance"), "checks.1.on: glance: not among requires (keystone, nova)"),
+        (("in: nova", "in: glance"), "checks.0.in: no container glance in this run"),
+        (("init: true", "init: maybe"), "containers.0.init: expected true or false"),
+        (("    on: nova\n", ""), "checks.1: a request needs serve: or on:"),
+    ],
+)
+def test_compute_mistakes_are_named(tmp_path, change, message):
+    assert change[0] in COMPUTE
+    with pytest.raises(ManifestError) as caught:
+        load(tmp_path, COMPUTE.replace(*change))
+    assert message in str(caught.value)
