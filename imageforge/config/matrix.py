@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from imageforge.config.manifest import Manifest
+from imageforge.config.manifest import Manifest, Service
 from imageforge.present import format_table
 
 
@@ -26,17 +26,30 @@ class MatrixRow:
 def matrix_rows(manifest: Manifest) -> list[MatrixRow]:
     """One row per release and service, in releases.yaml order."""
     return [
-        MatrixRow(release.name, service.name, service.ref, service.repo)
+        MatrixRow(release.name, service.name, service.ref, _where(service))
         for release, service in manifest.pairs()
     ]
 
 
+def _where(service: Service) -> str:
+    """Where an image comes from, as a reader of ``inv list`` needs it said."""
+    if not service.from_git:
+        return f"the base's archive ({service.version_from} and {len(service.runtime_packages) - 1} more)"
+    if service.source:
+        return f"{service.repo} (images/{service.source}, target {service.target})"
+    return service.repo
+
+
 def project_rows(manifest: Manifest) -> list[MatrixRow]:
-    """One row per release and patchable project: its services, then its patched libraries."""
+    """One row per release and patchable project: its services, then its libraries and
+    carried projects (not nova-compute, whose project is nova's, nor libvirt, which has none)."""
     return [
         MatrixRow(release.name, name)
         for release in manifest.releases
-        for name in [*(s.name for s in release.services), *(lib.name for lib in release.libraries)]
+        for name in [
+            *(s.name for s in release.services if s.from_git and not s.source),
+            *(lib.name for lib in release.libraries),
+        ]
     ]
 
 
