@@ -55,7 +55,7 @@ def test_export_has_the_tree_no_git_and_the_version(upstream, tmp_path):
         "tree_digest": exporting.tree_digest(export.tree),
         "submodules": [],
         "python": True,
-        "format": 5,
+        "format": 6,
     }
 
 
