@@ -97,6 +97,17 @@ def base_image() -> str:
 
 
 @pytest.fixture(scope="session")
+def arm64_base(base_image) -> str:
+    """imageforge/debian:bookworm-arm64, debootstrapped under qemu on first use (cached)."""
+    from imageforge.context import cache_dir
+    from imageforge.image.baseimage import default_spec, ensure_base_image
+
+    spec = default_spec(mirror=os.environ.get("FORGE_APT_MIRROR"), arch="arm64")
+    ensure_base_image(spec, cache_dir(), log=lambda line: None)
+    return spec.tag
+
+
+@pytest.fixture(scope="session")
 def built(tmp_path_factory, base_image):
     """The synthetic service built once per session: (result, CA marker line, project, root)."""
     from imageforge.context import ca_bundle

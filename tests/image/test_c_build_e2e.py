@@ -147,3 +147,24 @@ def test_a_command_check_that_fails_shows_what_came_back(c_built, base_image, tm
     assert (failed.check, failed.ok) == ("the reader sees the patched greeting", False)
     assert "expected output 'hello', got 'hello from C, patched'" in failed.detail
     assert leftovers() == []
+
+
+@pytest.mark.docker
+def test_arm64_compiles_anew_after_amd64(c_built, base_image, arm64_base):
+    """The configured build tree is kept per architecture: BuildKit shares cache mounts
+    between platforms, and an arm64 OVS build once reused the amd64 tree and failed;
+    a plain Makefile would have shipped the amd64 binary in the arm64 image."""
+    from imageforge.image.build import build_services
+
+    _, project, root = c_built  # the amd64 build filled the build cache
+    forge = make_forge(project, root, base_image=base_image)
+    [arm64] = build_services(forge, [HELLO], BuildOptions(platform="linux/arm64"))
+    try:
+        header = docker.run(
+            ["run", "--rm", "--platform", "linux/arm64", "--entrypoint", "od", arm64.reference,
+             "-An", "-tx1", "-j18", "-N2", "/usr/bin/hello"]
+        ).stdout.split()  # fmt: skip
+        assert header == ["b7", "00"], "ELF e_machine AArch64 (x86-64 would be 3e 00)"
+    finally:
+        for tag in arm64.tags:
+            docker.run(["image", "rm", tag], check=False)

@@ -17,10 +17,9 @@ from dataclasses import replace
 import pytest
 
 from imageforge.config.manifest import Pair
-from imageforge.context import cache_dir
 from imageforge.host import docker
 from imageforge.host.cosign import Signing
-from imageforge.image.baseimage import default_spec, ensure_base_image, push_multiarch
+from imageforge.image.baseimage import default_spec, push_multiarch
 from imageforge.image.build import BuildOptions, build_services
 from imageforge.image.registry import manifest_of
 from imageforge.publish.pushed import verify_pushed
@@ -32,14 +31,6 @@ from tests.support.synthetic import REGISTRY
 
 pytestmark = pytest.mark.docker
 BOTH = "linux/amd64,linux/arm64"
-
-
-@pytest.fixture(scope="session")
-def arm64_base(base_image) -> str:
-    """imageforge/debian:bookworm-arm64, debootstrapped under qemu on first use (cached)."""
-    spec = default_spec(mirror=os.environ.get("FORGE_APT_MIRROR"), arch="arm64")
-    ensure_base_image(spec, cache_dir(), log=lambda line: None)
-    return spec.tag
 
 
 def test_arm64_base_runs_under_emulation(arm64_base):

@@ -38,7 +38,8 @@ def fleet(built, tmp_path, local_registry):
     manifest = copy / "releases.yaml"
     manifest.write_text(
         manifest.read_text().replace(f"registry: {REGISTRY}", f"registry: {local_registry}/forge")
-        + "  2026.1:\n    requirements: {ref: master}\n    services: {demo: {ref: 1.0.1}}\n"
+        + "  2026.1:\n    requirements: {ref: master}\n"
+        + "    services: {demo: {ref: 1.0.1, projects: {demo-plugin: {ref: 1.0.1}}}}\n"
     )
     return copy, local_registry
 
