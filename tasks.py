@@ -123,7 +123,10 @@ def checkout(c, service=None, release=None):
     forge = _forge()
     done: set[Pair] = set()
     for rel, svc in forge.manifest.pairs(_selection(release), _selection(service)):
-        for project in [svc.name, *(lib.name for lib in rel.libraries)]:
+        if not svc.from_git:
+            continue  # the distribution's packages: nothing to check out
+        # nova-compute's tree is nova's.
+        for project in [svc.project, *(lib.name for lib in rel.libraries)]:
             pair = Pair(rel.name, project)
             if pair not in done:
                 done.add(pair)

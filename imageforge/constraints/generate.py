@@ -115,7 +115,10 @@ def source_versions(
     """
     rel = forge.manifest.release(release)
     if projects is None:
-        projects = [*(lib.name for lib in rel.libraries), *(svc.name for svc in rel.services)]
+        # Python projects with a tree of their own: not OVS (C), not libvirt (the
+        # distribution's), not nova-compute (nova's tree, counted once).
+        own = [s.name for s in rel.services if s.is_python and s.from_git and not s.source]
+        projects = [*(lib.name for lib in rel.libraries), *own]
     versions = {}
     for project in projects:
         target = pinned(forge, Pair(release, project))

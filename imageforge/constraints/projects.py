@@ -37,6 +37,12 @@ def pinned(forge: Forge, pair: Pair, ref: str | None = None) -> Pinned:
                     f"(build: distribution in {forge.manifest.path}): it has no git source "
                     "to check out, pin or patch"
                 )
+            if service.source:
+                raise ForgeError(
+                    f"{pair.project} is built from {service.source}'s tree, patches and "
+                    f"projects (services.{service.source}.images in {forge.manifest.path}): "
+                    f"check, refresh or edit {service.source}"
+                )
             return pin(forge, pair, service.repo, ref or service.ref)
     for library in release.libraries:
         if library.name == pair.project:

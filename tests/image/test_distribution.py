@@ -108,3 +108,32 @@ def test_the_archives_versions_are_installed_labelled_and_checked(tmp_path, base
     finally:
         for tag in result.tags:
             docker.run(["image", "rm", tag], check=False)
+
+
+def test_release_constraints_count_only_python_trees(tmp_path):
+    """inv constraints: hello is C and tool has no tree; neither is asked for a setup.cfg."""
+    from imageforge.constraints.generate import release_constraints
+
+    constraints = release_constraints(make_forge(tool_project(tmp_path), tmp_path), "2025.2")
+    assert "six===1.16.0" in constraints.content
+
+
+def test_an_image_from_another_services_tree_sends_to_that_service(tmp_path):
+    from imageforge.constraints.projects import pinned
+
+    project = tool_project(tmp_path)
+    manifest = project / "releases.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "hello: {repo: ", "hello: {images: {hello-extra: {target: extra}}, repo: ", 1
+        )
+    )
+    dockerfile = project / "images" / "hello" / "Dockerfile"
+    dockerfile.write_text(
+        dockerfile.read_text().replace(" AS build\n", " AS extra\nFROM extra AS build\n")
+    )
+    with pytest.raises(
+        ForgeError,
+        match=r"hello-extra is built from hello's tree, .* check, refresh or edit hello$",
+    ):
+        pinned(make_forge(project, tmp_path), Pair("2025.2", "hello-extra"))
