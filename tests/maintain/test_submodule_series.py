@@ -13,7 +13,7 @@ from imageforge.config.manifest import Pair
 from imageforge.maintain.edit import edit, export
 from imageforge.maintain.refresh import refresh
 from imageforge.patches.gate import check_patches
-from tests.support.gitrepos import UpstreamRepo, git
+from tests.support.gitrepos import UpstreamRepo, git, repo_at
 from tests.support.projects import make_forge, write_project
 
 OUTER = Pair("2025.2", "outer")
@@ -44,15 +44,6 @@ diff --git a/inner/lib.c b/inner/lib.c
  line 11
  line 12
 """
-
-
-def repo_at(path, name, files):
-    path.mkdir(parents=True)
-    git(path, "init", "--quiet", "--initial-branch=master")
-    git(path, "config", "uploadpack.allowFilter", "true")
-    repo = UpstreamRepo(path=path, name=name)
-    repo.commit(files, f"{name} 1")
-    return repo
 
 
 def pin_inner(outer: UpstreamRepo, commit: str, tag: str) -> None:

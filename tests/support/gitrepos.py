@@ -117,3 +117,13 @@ def make_upstream(root: Path, name: str = "demo") -> UpstreamRepo:
     repo.commit({"FEATURES.txt": "feature\n"}, "Add a feature")
     repo.commit({"FEATURES.txt": "feature\nmore\n"}, "Add more to the feature")
     return repo
+
+
+def repo_at(path: Path, name: str, files: dict[str, str]) -> UpstreamRepo:
+    """A new repository at ``path`` (serving partial clones) with one commit of ``files``."""
+    path.mkdir(parents=True)
+    git(path, "init", "--quiet", "--initial-branch=master")
+    git(path, "config", "uploadpack.allowFilter", "true")
+    repo = UpstreamRepo(path=path, name=name)
+    repo.commit(files, f"{name} 1")
+    return repo

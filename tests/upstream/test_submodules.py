@@ -9,19 +9,10 @@ from imageforge.patches.export import export_source
 from imageforge.patches.gate import check_at
 from imageforge.patches.series import load_series
 from imageforge.upstream.pinned import pin
-from tests.support.gitrepos import UpstreamRepo, git
+from tests.support.gitrepos import git, repo_at
 from tests.support.projects import bare_forge
 
 OUTER = Pair("2025.2", "outer")
-
-
-def repo_at(path, name, files):
-    path.mkdir(parents=True)
-    git(path, "init", "--quiet", "--initial-branch=master")
-    git(path, "config", "uploadpack.allowFilter", "true")
-    repo = UpstreamRepo(path=path, name=name)
-    repo.commit(files, f"{name} 1")
-    return repo
 
 
 @pytest.fixture
