@@ -310,6 +310,35 @@ def functional(c, service=None, release=None, build=False, base_image=None, back
 
 @task(
     help={
+        "release": "release whose images run as one cloud (repeatable)",
+        "build": "build the images cloud/cloud.yaml runs first",
+        "base_image": "base image of the build, the backing services and the guest (also FORGE_BASE_IMAGE)",
+        "backing_image": "NAME=IMAGE: run this image as backing service NAME (repeatable)",
+    },
+    iterable=["release", "backing_image"],
+)
+@reports_errors
+def cloud(c, release=None, build=False, base_image=None, backing_image=None):
+    """Start a release's images as one cloud (cloud/cloud.yaml) and boot a server on it."""
+    from imageforge.image.build import BuildOptions
+    from imageforge.verify.cloud.run import run_cloud
+    from imageforge.verify.functional.run import parse_backing_images
+
+    forge = _forge(base_image)
+    overrides = parse_backing_images(backing_image or ())
+    chosen = [forge.manifest.release(name) for name in release] if release else None
+    releases = [r.name for r in chosen or forge.manifest.releases]
+    _end_with(
+        (
+            run_cloud(forge, name, BuildOptions(), build=build, backing_images=overrides)
+            for name in releases
+        ),
+        "cloud",
+    )
+
+
+@task(
+    help={
         "service": "service whose pushed image to verify (repeatable)",
         "release": "release (repeatable)",
         "base_image": "base image of the build (as for inv build; also FORGE_BASE_IMAGE)",
@@ -520,6 +549,7 @@ namespace = Collection(
     build,
     smoke,
     functional,
+    cloud,
     sbom_,
     verify,
     bump,

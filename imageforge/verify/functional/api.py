@@ -1,6 +1,6 @@
 """Real HTTP requests against a running service, and what their answers must hold.
 
-A request is data (method, path, JSON body or raw body, headers); the answer is
+A request is data (method, path, JSON body, raw body or a file's bytes, headers); the answer is
 checked for its status, for values at dotted JSON paths (``project.name``,
 ``projects[*].name`` for "one of"), and for the SHA-256 of its body; values
 can be saved (``header:X-Subject-Token``, ``json:project.id``) for later
@@ -15,6 +15,7 @@ import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+|\*)\]")
@@ -27,6 +28,8 @@ class Request:
     path: str
     json: Any = None
     body: str | None = None
+    # A local file sent as the body (a guest kernel uploaded to glance).
+    body_file: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     status: int = 200
     expect: tuple[tuple[str, Any], ...] = ()
@@ -59,8 +62,8 @@ def send(base_url: str, request: Request, timeout: float = 60) -> Answer:
     if request.json is not None:
         data = json.dumps(request.json).encode()
         headers.setdefault("Content-Type", "application/json")
-    elif request.body is not None:
-        data = request.body.encode()
+    elif request.body is not None or request.body_file is not None:
+        data = request.body.encode() if request.body is not None else _read(request.body_file)
         headers.setdefault("Content-Type", "application/octet-stream")
     outgoing = urllib.request.Request(
         base_url + request.path, data=data, headers=headers, method=request.method
@@ -144,6 +147,14 @@ def describe(base_url: str, request: Request, answer: Answer | None) -> str:
         lines.append(f"< {answer.status}")
         lines.append(f"< {answer.body[:2000].decode(errors='replace')}")
     return "\n".join(lines)
+
+
+def _read(path: str | None) -> bytes:
+    assert path is not None
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise ValueError(f"body_file {path}: {err.strerror}") from err
 
 
 def _same(found: Any, expected: Any) -> bool:

@@ -15,6 +15,8 @@ commands run inside containers of the release's images, in order::
         cap_add: [NET_ADMIN]
         devices: [/dev/net/tun]
         volumes: {ovs-run: /var/run/openvswitch}
+        network: host1                 # joins container host1's network namespace,
+                                       # as daemons of one host share the host's
         steps:
           - {name: database created, run: [ovsdb-tool, create, ...]}
           - {name: ovsdb-server, start: [ovsdb-server, ...]}        # detached
@@ -57,6 +59,7 @@ _CONTAINER = {
     "volumes",
     "files",
     "init",
+    "network",
     "steps",
 }
 _STEP = {"name", "run", "start", "retry"}
@@ -90,6 +93,9 @@ class Part:
     files: tuple[str, ...] = ()
     # An init process as PID 1 that reaps orphans (libvirtd's QEMU probes).
     init: bool = False
+    # The container whose network namespace (and name) this one shares: the
+    # daemons of one compute host see the same interfaces and 127.0.0.1.
+    network: str | None = None
     steps: tuple[Step, ...] = ()
 
 
@@ -123,6 +129,15 @@ def load_parts(
     for name in names:
         if names.count(name) > 1:
             raise document.error(("containers",), f"two containers named {name}")
+    owners = {part.name: part.network for part in parts}
+    for index, part in enumerate(parts):
+        if part.network is None:
+            continue
+        if owners.get(part.network, "") is not None:
+            raise document.error(
+                ("containers", str(index), "network"),
+                f"{part.network}: expected a container of this run that has its own network",
+            )
     return parts
 
 
@@ -206,6 +221,7 @@ def _part(
         volumes=tuple(sorted(mounts.items())),
         files=mounted,
         init=item.get("init", False) is True,
+        network=optional_string(document, (*where, "network"), item.get("network")),
         steps=tuple(_step(document, (*where, "steps", str(i)), s) for i, s in enumerate(steps)),
     )
 

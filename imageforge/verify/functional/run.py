@@ -41,12 +41,14 @@ from imageforge.verify.service import current_image
 ADMIN_PASSWORD = "forge-admin-secret"
 SERVICE_PASSWORD = "forge-service-secret"
 IDENTITY = "keystone"
+# keystone's bootstrap creates it (images/keystone/functional.yaml).
+REGION = "RegionOne"
 SERVER_LOG = "/tmp/forge-server.log"
 SERVER_PID = "/tmp/forge-server.pid"
 READY_TIMEOUT = 120
 
 
-class _Stop(Exception):
+class Stop(Exception):
     """A step failed; the run ends and the report says why."""
 
 
@@ -60,18 +62,11 @@ def run_functional(
 ) -> CheckReport:
     """Run ``pair``'s functional.yaml; the report says what passed."""
     release, service = pair.release, pair.project
-    spec = _load(forge, service)
-    chain = [_load(forge, name) for name in spec.requires if name != service] + [spec]
-    images = {}
+    spec = load_service(forge, service)
+    chain = [load_service(forge, name) for name in spec.requires if name != service] + [spec]
     others = {p.image for p in spec.parts if p.image and p.image != service}
-    in_release = {s.name for s in forge.manifest.release(release).services}
-    for name in [part.service for part in chain] + sorted(others):
-        if name not in in_release:
-            raise ForgeError(f"{spec.path}: image {name} is not built for release {release}")
-        name_pair = Pair(release, name)
-        if build:
-            build_service(forge, name_pair, options)
-        images[name], _inputs = current_image(forge, name_pair, options)
+    names = [part.service for part in chain] + sorted(others)
+    images = release_images(forge, release, names, options, build=build, where=spec.path)
     report = CheckReport(
         f"{service}/{release}", f"{service} {release}: {images[service]}", column="STEP"
     )
@@ -82,7 +77,7 @@ def run_functional(
     backing_refs = backing.images_for(forge, names, base, backing_images or {})
     started = time.monotonic()
     with private_stack() as stack, tempfile.TemporaryDirectory(prefix="forge-fn-") as scratch:
-        run = _Run(stack, Path(scratch), report, forge.log)
+        run = Run(stack, Path(scratch), report, forge.log)
         try:
             run.backing(names, backing_refs)
             for part in chain:
@@ -93,10 +88,32 @@ def run_functional(
             for container in spec.parts:
                 run.part(container, images[container.image or service], spec)
             run.checks(spec)
-        except _Stop:
+        except Stop:
             pass
     report.seconds = time.monotonic() - started
     return report
+
+
+def release_images(
+    forge: Forge,
+    release: str,
+    names: list[str],
+    options: BuildOptions,
+    *,
+    build: bool,
+    where: Path,
+) -> dict[str, str]:
+    """Each named image of ``release`` as built (built first with ``build``)."""
+    images = {}
+    in_release = {s.name for s in forge.manifest.release(release).services}
+    for name in dict.fromkeys(names):
+        if name not in in_release:
+            raise ForgeError(f"{where}: image {name} is not built for release {release}")
+        pair = Pair(release, name)
+        if build:
+            build_service(forge, pair, options)
+        images[name], _inputs = current_image(forge, pair, options)
+    return images
 
 
 def parse_backing_images(values: tuple[str, ...] | list[str]) -> dict[str, str]:
@@ -113,14 +130,14 @@ def parse_backing_images(values: tuple[str, ...] | list[str]) -> dict[str, str]:
     return found
 
 
-def _load(forge: Forge, service: str) -> Functional:
+def load_service(forge: Forge, service: str) -> Functional:
     path = functional_path(forge.root, service)
     if not path.is_file():
         raise ForgeError(f"{service}: no functional check ({path} is missing)")
     return load_functional(path, service)
 
 
-class _Run:
+class Run:
     """One run's state: its stack, values for templates, and the report it fills."""
 
     def __init__(
@@ -132,7 +149,8 @@ class _Run:
         self.log = log
         self.containers: dict[str, Container] = {}
         self.urls: dict[str, str] = {}
-        self.values: dict[str, str] = {
+        # Text values, and in a cloud each service's own ({nova[rabbit_url]}).
+        self.values: dict[str, Any] = {
             "admin_password": ADMIN_PASSWORD,
             "service_password": SERVICE_PASSWORD,
             "keystone_url": f"http://{IDENTITY}:5000",
@@ -154,7 +172,7 @@ class _Run:
             if log_of and log_of in self.containers:
                 tail = self._server_log(self.containers[log_of])
                 self.report.notes.append(f"log of {log_of} (last lines):\n{tail}")
-            raise _Stop
+            raise Stop
 
     def backing(self, names: list[str], images: Mapping[str, str]) -> None:
         for name in names:
@@ -163,7 +181,10 @@ class _Run:
             container = self.containers[name]
             self.step(f"{name} ready", partial(self._ready, container, name))
 
-    def service(self, spec: Functional, serve: Serve, image: str, *, is_subject: bool) -> None:
+    def service(
+        self, spec: Functional, serve: Serve, image: str, *, is_subject: bool
+    ) -> dict[str, Any]:
+        """Start one API service; its template values (its database URL, its bus user)."""
         name = spec.service
         values = self.prepare(spec)
         mounts = self._files(spec, values)
@@ -188,8 +209,9 @@ class _Run:
             self.step("keystone: admin token", self._admin_token, name)
         if is_subject:
             self.values.update(values)
+        return values
 
-    def prepare(self, spec: Functional) -> dict[str, str]:
+    def prepare(self, spec: Functional) -> dict[str, Any]:
         """A service's database, message bus user and keystone user; its template values."""
         name = spec.service
         values = dict(self.values, service=name)
@@ -224,11 +246,7 @@ class _Run:
     def part(self, part: Part, image: str, spec: Functional) -> None:
         """Start one of the run's containers and take its steps in order."""
         values = dict(self.values, service=spec.service)
-        mounts = [
-            (local, target)
-            for local, target in self._files(spec, values, part.name)
-            if target in part.files
-        ]
+        mounts = self._files(spec, values, part.name, only=part.files)
         container = self.stack.start(
             part.name,
             image,
@@ -240,6 +258,7 @@ class _Run:
             volumes=part.volumes,
             files=mounts,
             init=part.init,
+            network_of=self.containers[part.network] if part.network else None,
         )
         self.containers[part.name] = container
         for index, step in enumerate(part.steps):
@@ -270,11 +289,18 @@ class _Run:
         return f"ready after {backing.wait_ready(self.stack, container, name):.1f} s"
 
     def _files(
-        self, spec: Functional, values: dict[str, str], owner: str = ""
+        self,
+        spec: Functional,
+        values: dict[str, Any],
+        owner: str = "",
+        only: tuple[str, ...] | None = None,
     ) -> list[tuple[Path, str]]:
+        """The spec's files (``only`` those, when given), rendered with ``values``."""
         mounts = []
         self.scratch.chmod(0o755)
         for index, (target, text) in enumerate(spec.files):
+            if only is not None and target not in only:
+                continue  # another container's: its values may not exist yet
             local = self.scratch / f"{owner or spec.service}-{index}-{Path(target).name}"
             local.write_text(render(text, values, spec.path))
             local.chmod(0o644)  # read by the service user
@@ -348,6 +374,46 @@ class _Run:
         self.values["admin_token"] = token
         # APIs with the project in their URLs (cinder's /v3/{project_id}/...).
         self.values["admin_project_id"] = answer.json()["token"]["project"]["id"]
+
+    def catalog(self, entries: tuple[tuple[str, str], ...]) -> None:
+        """Register services and their endpoints in keystone, as a deployment does.
+
+        Services then find each other as a cloud's clients do: nova finds
+        glance, neutron and placement in the token's catalog, neutron finds nova.
+        """
+        for kind, url in entries:
+            self.step(f"keystone: {kind} endpoint {url}", partial(self._endpoint, kind, url))
+
+    def _endpoint(self, kind: str, url: str) -> str:
+        headers = (("X-Auth-Token", self.values["admin_token"]),)
+        service = _ask(
+            self.urls[IDENTITY],
+            api.Request(
+                kind,
+                "POST",
+                "/v3/services",
+                json={"service": {"type": kind, "name": kind}},
+                headers=headers,
+                status=201,
+            ),
+        ).json()["service"]
+        for interface in ("public", "internal", "admin"):
+            endpoint = {
+                "service_id": service["id"],
+                "interface": interface,
+                "url": url,
+                "region_id": REGION,
+            }
+            request = api.Request(
+                kind,
+                "POST",
+                "/v3/endpoints",
+                json={"endpoint": endpoint},
+                headers=headers,
+                status=201,
+            )
+            _ask(self.urls[IDENTITY], request)
+        return f"service {service['id']}"
 
     def _token(self, user: str, password: str, project: str) -> tuple[str, api.Answer]:
         body = {
@@ -471,6 +537,7 @@ def _rendered(check: api.Request, values: Mapping[str, str], where: Path) -> api
         path=render(check.path, values, where),
         json=deep(check.json),
         body=deep(check.body),
+        body_file=deep(check.body_file),
         headers=tuple((k, render(v, values, where)) for k, v in check.headers),
         expect=tuple((k, deep(v)) for k, v in check.expect),
         body_sha256=deep(check.body_sha256),

@@ -70,6 +70,7 @@ _CHECK = {
     "request",
     "json",
     "body",
+    "body_file",
     "headers",
     "status",
     "expect",
@@ -122,8 +123,18 @@ def functional_path(root: Path, service: str) -> Path:
     return root / "images" / service / "functional.yaml"
 
 
-def load_functional(path: Path, service: str) -> Functional:
-    """Read a functional.yaml; a mistake names the file, line and key."""
+def load_functional(
+    path: Path,
+    service: str,
+    *,
+    extra: frozenset[str] = frozenset(),
+    requires: tuple[str, ...] | None = None,
+) -> Functional:
+    """Read a functional.yaml; a mistake names the file, line and key.
+
+    ``extra`` are further top-level keys a caller reads itself (cloud.yaml's
+    services and order); ``requires``, when given, stands for the key.
+    """
     document = load_document(path)
     data = document.data
     if not isinstance(data, dict):
@@ -133,17 +144,18 @@ def load_functional(path: Path, service: str) -> Functional:
     typed = yaml.safe_load(path.read_text())
     if not isinstance(data.get("checks", []), list):
         raise document.error(("checks",), "expected a list of checks")
-    only(document, (), data, _TOP)
+    only(document, (), data, _TOP | extra)
     typed_checks = typed.get("checks") or []
     if "serve" not in data and "containers" not in data:
         raise document.error(
             (), "missing serve (how the API runs) or containers (what runs, step by step)"
         )
     volumes = load_volumes(document, data.get("volumes"))
-    files = tuple(_files(document, data.get("files", {})))
+    files = tuple(load_files(document, ("files",), data.get("files", {})))
     parts = load_parts(document, data.get("containers"), volumes, tuple(t for t, _ in files))
-    requires = strings(document, ("requires",), data.get("requires", []))
-    serve = _serve(document, data["serve"]) if "serve" in data else None
+    if requires is None:
+        requires = strings(document, ("requires",), data.get("requires", []))
+    serve = load_serve(document, ("serve",), data["serve"]) if "serve" in data else None
     return Functional(
         service=service,
         path=path,
@@ -153,7 +165,7 @@ def load_functional(path: Path, service: str) -> Functional:
         databases=_databases(document, data.get("database")),
         messaging=data.get("messaging", False) is True,
         files=files,
-        setup=tuple(_setup(document, data.get("setup", []))),
+        setup=load_setup(document, ("setup",), data.get("setup", [])),
         volumes=volumes,
         parts=parts,
         checks=tuple(
@@ -197,33 +209,33 @@ def _databases(document: Document, value: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _serve(document: Document, serve: Any) -> Serve:
+def load_serve(document: Document, where: tuple[str, ...], serve: Any) -> Serve:
     if not isinstance(serve, dict):
-        raise document.error(("serve",), "expected a mapping: command, port, ready")
-    only(document, ("serve",), serve, _SERVE)
+        raise document.error(where, "expected a mapping: command, port, ready")
+    only(document, where, serve, _SERVE)
     port = str(serve.get("port"))
     if not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise document.error(("serve", "port"), f"expected a port number (1-65535), got {port}")
+        raise document.error((*where, "port"), f"expected a port number (1-65535), got {port}")
     ready = serve.get("ready", "/")
     if not isinstance(ready, str) or not ready.startswith("/"):
-        raise document.error(("serve", "ready"), "expected a path starting with /")
-    command = strings(document, ("serve", "command"), serve.get("command"), empty=False)
+        raise document.error((*where, "ready"), "expected a path starting with /")
+    command = strings(document, (*where, "command"), serve.get("command"), empty=False)
     background = serve.get("background", [])
     if not isinstance(background, list):
-        raise document.error(("serve", "background"), "expected a list of commands")
+        raise document.error((*where, "background"), "expected a list of commands")
     others = tuple(
-        strings(document, ("serve", "background", str(i)), c, empty=False)
+        strings(document, (*where, "background", str(i)), c, empty=False)
         for i, c in enumerate(background)
     )
     return Serve(command, int(port), ready, others)
 
 
-def _setup(document: Document, steps: Any) -> list[Step]:
+def load_setup(document: Document, at: tuple[str, ...], steps: Any) -> tuple[Step, ...]:
     if not isinstance(steps, list):
-        raise document.error(("setup",), "expected a list of {name, command}")
+        raise document.error(at, "expected a list of {name, command}")
     found = []
     for index, step in enumerate(steps):
-        where = ("setup", str(index))
+        where = (*at, str(index))
         if not isinstance(step, dict):
             raise document.error(where, "expected a mapping: name, command")
         only(document, where, step, {"name", "command"})
@@ -232,19 +244,19 @@ def _setup(document: Document, steps: Any) -> list[Step]:
             raise document.error((*where, "name"), "expected a string")
         command = strings(document, (*where, "command"), step.get("command"), empty=False)
         found.append(Step(name, command))
-    return found
+    return tuple(found)
 
 
-def _files(document: Document, files: Any) -> list[tuple[str, str]]:
+def load_files(document: Document, where: tuple[str, ...], files: Any) -> list[tuple[str, str]]:
     if not isinstance(files, dict):
-        raise document.error(("files",), "expected a mapping of absolute path: content")
+        raise document.error(where, "expected a mapping of absolute path: content")
     for target, text in files.items():
         if not target.startswith("/") or not isinstance(text, str):
-            raise document.error(("files", target), "expected an absolute path and its text")
+            raise document.error((*where, target), "expected an absolute path and its text")
         # The path becomes docker's --volume SOURCE:TARGET:ro; a ':' would change the mount.
         if ":" in target or "," in target or any(part == ".." for part in target.split("/")):
             raise document.error(
-                ("files", target), "expected a plain absolute path (no ':', ',' or '..')"
+                (*where, target), "expected a plain absolute path (no ':', ',' or '..')"
             )
     return sorted(files.items())
 
@@ -282,6 +294,7 @@ def _check(document: Document, index: int, check: Any, typed: Any) -> Request:
         path=target,
         json=typed.get("json") if isinstance(typed, dict) else None,
         body=check.get("body"),
+        body_file=optional_string(document, (*where, "body_file"), check.get("body_file")),
         headers=tuple((k, str(v)) for k, v in mappings["headers"]),
         status=int(status),
         expect=mappings["expect"],

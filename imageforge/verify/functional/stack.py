@@ -48,14 +48,20 @@ class Stack:
         devices: Sequence[str] = (),
         volumes: Sequence[tuple[str, str]] = (),
         init: bool = False,
+        network_of: Container | None = None,
     ) -> Container:
         """Start ``image`` as ``alias`` on the run's network (files mounted read-only).
 
         ``volumes`` are (name, mount point) of the run's own named volumes.
+        With ``network_of``, it joins that container's network namespace and
+        host name instead, as processes of one host do.
         """
         name = f"{self.run_id}-{alias}"
         args = ["run", "--detach", "--name", name, "--label", f"{RUN_LABEL}={self.run_id}"]
-        args += ["--network", self.network, "--network-alias", alias, "--hostname", alias]
+        if network_of is not None:
+            args += ["--network", f"container:{network_of.name}"]
+        else:
+            args += ["--network", self.network, "--network-alias", alias, "--hostname", alias]
         for source, target in files:
             args += ["--volume", f"{source}:{target}:ro"]
         for port in publish:

@@ -1,0 +1,1 @@
+"""A release's images as one cloud: inv cloud."""
