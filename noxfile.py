@@ -129,6 +129,17 @@ def smoke(session: nox.Session, release: str, service: str) -> None:
     )
 
 
+RELEASES = [r.name for r in _forge().manifest.releases]
+
+
+@nox.session(default=False)
+@nox.parametrize("release", RELEASES)
+def cloud(session: nox.Session, release: str) -> None:
+    """Build (or reuse) the images cloud/cloud.yaml runs, then boot a server on them."""
+    inv = _tool(session, "inv")
+    session.run(inv, "cloud", "-r", release, "--build", *session.posargs, external=True)
+
+
 @nox.session(default=False)
 @nox.parametrize(("release", "service"), PAIRS)
 def functional(session: nox.Session, release: str, service: str) -> None:
