@@ -16,6 +16,7 @@ from invoke import Collection, Exit, task
 from imageforge.context import Forge, from_environment
 from imageforge.errors import (
     ForgeError,
+    Terminated,
     interrupt_on_sigint,
     leave_quietly_on_broken_pipe,
     silence_stdout,
@@ -46,6 +47,8 @@ def reports_errors(body):
             raise Exit(code=0) from None
         except OSError as err:  # a full disk, a permission: the file and the reason, one line
             raise Exit(f"error: {err}", code=1) from None
+        except Terminated:
+            raise Exit("error: terminated", code=143) from None
         except KeyboardInterrupt:
             raise Exit("error: interrupted", code=130) from None
 

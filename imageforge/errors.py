@@ -54,3 +54,15 @@ def interrupt_on_sigint() -> None:
     """
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # SIGTERM (a cancelled CI job, `kill`) would end Python on the spot, and a
+    # check's containers and networks would stay: it unwinds like Ctrl-C.
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _terminated)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: unwinds as an interrupt does (``finally`` blocks run), exit 143."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated

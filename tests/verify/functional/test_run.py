@@ -84,8 +84,13 @@ def test_an_unknown_backing_service_is_named(built, tmp_path, base_image):
         run_functional(forge, Pair("2025.2", "demo"), BuildOptions())
 
 
-def test_ctrl_c_removes_everything(built, base_image):
-    """SIGINT in the middle of a run: exit 130, one line, no container or network left.
+@pytest.mark.parametrize(
+    ("signum", "code", "said"),
+    [(signal.SIGINT, 130, "error: interrupted"), (signal.SIGTERM, 143, "error: terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_removes_everything(built, base_image, signum, code, said):
+    """SIGINT (or a cancelled job's SIGTERM) mid-run: one line, no container or network left.
 
     The child starts with SIGINT ignored, as a shell without job control starts
     background commands (CI runners do): the forge must still be interrupted.
@@ -121,9 +126,9 @@ def test_ctrl_c_removes_everything(built, base_image):
         if line.startswith("pass  mariadb ready") or time.monotonic() > deadline:
             break
     assert any(line.startswith("pass  mariadb ready") for line in seen), "".join(seen)[-2000:]
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130
-    assert stderr.strip().splitlines()[-1] == "error: interrupted"
+    assert proc.returncode == code
+    assert stderr.strip().splitlines()[-1] == said
     assert "Traceback" not in stderr
     assert leftovers(proc.pid) == []
