@@ -39,6 +39,8 @@ class Request:
     # Another service of the run whose API is asked (placement), not the checked one's.
     on: str | None = None
     save: tuple[tuple[str, str], ...] = ()
+    # Values that end the retrying at once as a failure (a server gone to ERROR).
+    fail_when: tuple[tuple[str, Any], ...] = ()
     # Seconds to keep asking until the answer holds (a queue still being
     # declared behind the API, an index still being built); 0: ask once.
     retry: float = 0
@@ -102,6 +104,20 @@ def verify(request: Request, answer: Answer) -> list[str]:
                 got = found[0] if found else "nothing"
                 problems.append(f"{path}: expected {expected!r}, got {got!r}")
     return problems
+
+
+def hopeless(request: Request, answer: Answer) -> str | None:
+    """The ``fail_when`` value ``answer`` holds (asking again will not help), or None."""
+    if not request.fail_when:
+        return None
+    try:
+        data = answer.json()
+    except ValueError:
+        return None
+    for path, value in request.fail_when:
+        if any(_same(found, value) for found in lookup(data, path)):
+            return f"{path} is {value!r}"
+    return None
 
 
 def saved(request: Request, answer: Answer) -> dict[str, str]:

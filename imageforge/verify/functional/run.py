@@ -330,6 +330,14 @@ class Run:
     def _command_check(self, check: CommandCheck, spec: Functional) -> str:
         """Run the check's command until its output holds (for up to ``retry`` seconds)."""
         command = tuple(render(word, self.values, spec.path) for word in check.command)
+        # What earlier steps saved may be expected: "neutron-{network_id}".
+        check = replace(
+            check,
+            stdout=None if check.stdout is None else render(check.stdout, self.values, spec.path),
+            stdout_contains=None
+            if check.stdout_contains is None
+            else render(check.stdout_contains, self.values, spec.path),
+        )
         container = self.containers[check.container]
         deadline = time.monotonic() + check.retry
         while True:
@@ -504,6 +512,9 @@ def _ask(base_url: str, request: api.Request) -> api.Answer:
         problems = api.verify(request, answer)
         if not problems:
             return answer
+        hopeless = api.hopeless(request, answer)
+        if hopeless:
+            raise _Failed(f"{hopeless}\n{api.describe(base_url, request, answer)}")
         if time.monotonic() >= deadline:
             raise _Failed(f"{'; '.join(problems)}\n{api.describe(base_url, request, answer)}")
         time.sleep(1)

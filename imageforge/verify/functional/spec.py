@@ -78,6 +78,7 @@ _CHECK = {
     "body_contains",
     "on",
     "save",
+    "fail_when",
     "retry",
 }
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
@@ -280,7 +281,7 @@ def _check(document: Document, index: int, check: Any, typed: Any) -> Request:
     if not str(status).isdigit():
         raise document.error((*where, "status"), "expected an HTTP status (a number)")
     mappings = {}
-    for key in ("headers", "expect", "save"):
+    for key in ("headers", "expect", "save", "fail_when"):
         value = check.get(key, {})
         if not isinstance(value, dict):
             raise document.error((*where, key), "expected a mapping")
@@ -304,5 +305,6 @@ def _check(document: Document, index: int, check: Any, typed: Any) -> Request:
         ),
         on=optional_string(document, (*where, "on"), check.get("on")),
         save=tuple((k, str(v)) for k, v in mappings["save"]),
+        fail_when=mappings["fail_when"],
         retry=int(retry),
     )

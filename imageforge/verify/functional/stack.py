@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from pathlib import Path
 from imageforge.host import docker
 
 RUN_LABEL = "org.imageforge.functional-run"
+_HELD = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,26 @@ def private_stack(prefix: str = "forge-fn") -> Iterator[Stack]:
     try:
         yield stack
     finally:
-        remove_run(run_id)
+        with _uninterrupted():
+            remove_run(run_id)
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the removal is done.
+
+    A second signal (a repeated Ctrl-C, ``uv run`` passing the SIGTERM on to
+    the process that already got it) would stop the removal half-way.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {number: signal.signal(number, signal.SIG_IGN) for number in _HELD}
+    try:
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
 
 
 def remove_run(run_id: str) -> None:

@@ -59,7 +59,7 @@ checks:
   - name: the sidecar's config has demo's database
     in: sidecar
     command: [cat, /etc/sidecar/database]
-    stdout: demo
+    stdout: "{demo[database_name]}"
   - name: the sidecar has the host's name
     in: sidecar
     command: [hostname]

@@ -14,7 +14,11 @@ from imageforge.verify.functional.api import Request, describe, lookup, saved, s
 
 class Notes(BaseHTTPRequestHandler):
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path == "/raw":  # what arrived, for a file sent as the body
+            self._answer(201, {"length": len(raw), "type": self.headers["Content-Type"]})
+            return
+        body = json.loads(raw)
         self._answer(201, {"note": {"id": 7, "text": body["text"]}}, {"X-Note": "seven"})
 
     def do_GET(self):
@@ -107,3 +111,29 @@ def test_text_the_body_must_contain():
     assert verify(Request("p", "GET", "/", body_contains="/project/dnszones/"), page) == [
         "the body does not contain '/project/dnszones/'"
     ]
+
+
+def test_a_hopeless_answer_is_named(server):
+    from imageforge.verify.functional.api import hopeless
+
+    waiting = Request(
+        "wait",
+        "GET",
+        "/notes",
+        expect=(("notes[0].text", "done"),),
+        fail_when=(("notes[*].text", "bye"),),
+    )
+    answer = send(server, waiting)
+    assert verify(waiting, answer) != []
+    assert hopeless(waiting, answer) == "notes[*].text is 'bye'"
+    assert hopeless(Request("wait", "GET", "/notes"), answer) is None
+
+
+def test_a_file_is_sent_as_the_body(server, tmp_path):
+    payload = tmp_path / "kernel"
+    payload.write_bytes(b"\x00\x01forge")
+    request = Request("upload", "POST", "/raw", body_file=str(payload), status=201)
+    answer = send(server, request)
+    assert answer.json() == {"length": 7, "type": "application/octet-stream"}
+    with pytest.raises(ValueError, match=r"body_file .*/missing: No such file"):
+        send(server, Request("upload", "POST", "/raw", body_file=str(tmp_path / "missing")))

@@ -127,8 +127,13 @@ def test_ctrl_c_removes_everything(built, base_image, signum, code, said):
             break
     assert any(line.startswith("pass  mariadb ready") for line in seen), "".join(seen)[-2000:]
     proc.send_signal(signum)
+    # Again while it removes what it started (a second Ctrl-C; `uv run` passing
+    # a SIGTERM on): the removal goes on to its end.
+    time.sleep(1)
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == code
+    # The second signal may find Python already exiting, its handlers gone.
+    assert proc.returncode in (code, -signum)
     assert stderr.strip().splitlines()[-1] == said
     assert "Traceback" not in stderr
     assert leftovers(proc.pid) == []
