@@ -39,6 +39,8 @@ class Request:
     # Another service of the run whose API is asked (placement), not the checked one's.
     on: str | None = None
     save: tuple[tuple[str, str], ...] = ()
+    # Other containers whose log tails a failure shows (nova-compute behind nova's API).
+    logs: tuple[str, ...] = ()
     # Values that end the retrying at once as a failure (a server gone to ERROR).
     fail_when: tuple[tuple[str, Any], ...] = ()
     # Seconds to keep asking until the answer holds (a queue still being

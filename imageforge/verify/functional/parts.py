@@ -63,7 +63,7 @@ _CONTAINER = {
     "steps",
 }
 _STEP = {"name", "run", "start", "retry"}
-COMMAND_CHECK = {"name", "in", "command", "stdout", "stdout_contains", "retry"}
+COMMAND_CHECK = {"name", "in", "command", "stdout", "stdout_contains", "retry", "logs"}
 _CAPABILITY = re.compile(r"[A-Z][A-Z_]*\Z")
 _DEVICE = re.compile(r"/dev/[a-z0-9/_-]+\Z")
 
@@ -107,6 +107,8 @@ class CommandCheck:
     stdout: str | None = None
     stdout_contains: str | None = None
     retry: int = 0
+    # Other containers whose log tails a failure shows.
+    logs: tuple[str, ...] = ()
 
 
 def load_volumes(document: Document, value: Any) -> tuple[str, ...]:
@@ -166,7 +168,19 @@ def load_command_check(
             document, (*where, "stdout_contains"), check.get("stdout_contains")
         ),
         retry=seconds(document, (*where, "retry"), check.get("retry", 0)),
+        logs=load_logs(document, where, check.get("logs"), names),
     )
+
+
+def load_logs(
+    document: Document, where: tuple[str, ...], value: Any, names: list[str]
+) -> tuple[str, ...]:
+    """A check's ``logs:``: containers of the run whose log tails a failure shows."""
+    logs = strings(document, (*where, "logs"), value if value is not None else [])
+    for name in logs:
+        if name not in names:
+            raise document.error((*where, "logs"), f"{name}: no such container in this run")
+    return logs
 
 
 def _part(

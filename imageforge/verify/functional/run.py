@@ -158,7 +158,13 @@ class Run:
 
     # -- steps -----------------------------------------------------------------
 
-    def step(self, name: str, action: Callable[[], str | None], log_of: str | None = None) -> None:
+    def step(
+        self,
+        name: str,
+        action: Callable[[], str | None],
+        log_of: str | None = None,
+        also: tuple[str, ...] = (),
+    ) -> None:
         """Run one step; a row in the report; on failure, stop with the log tail."""
         started = time.monotonic()
         try:
@@ -169,9 +175,12 @@ class Run:
         self.report.findings.append(Finding(name, ok, detail, time.monotonic() - started))
         self.log(f"{'pass' if ok else 'FAIL'}  {name}")
         if not ok:
-            if log_of and log_of in self.containers:
-                tail = self._server_log(self.containers[log_of])
-                self.report.notes.append(f"log of {log_of} (last lines):\n{tail}")
+            # The asked service's log, and those of the services behind it
+            # (a server that fails to build: nova-compute's, libvirt's).
+            for owner in dict.fromkeys((log_of, *also)):
+                if owner and owner in self.containers:
+                    tail = self._server_log(self.containers[owner])
+                    self.report.notes.append(f"log of {owner} (last lines):\n{tail}")
             raise Stop
 
     def backing(self, names: list[str], images: Mapping[str, str]) -> None:
@@ -273,11 +282,11 @@ class Run:
         for check in spec.checks:
             if isinstance(check, CommandCheck):
                 action = partial(self._command_check, check, spec)
-                self.step(check.name, action, check.container)
+                self.step(check.name, action, check.container, check.logs)
             else:
                 on = check.on or spec.service
                 action = partial(self._request, self.urls[on], check, spec)
-                self.step(check.name, action, on)
+                self.step(check.name, action, on, check.logs)
 
     # -- helpers ---------------------------------------------------------------
 

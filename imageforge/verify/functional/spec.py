@@ -35,7 +35,7 @@ literal brace is written twice. A mistake names the file, line and key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from imageforge.verify.functional.parts import (
     CommandCheck,
     Part,
     load_command_check,
+    load_logs,
     load_parts,
     load_volumes,
 )
@@ -79,6 +80,7 @@ _CHECK = {
     "on",
     "save",
     "fail_when",
+    "logs",
     "retry",
 }
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
@@ -190,6 +192,8 @@ def _any_check(
     if isinstance(check, dict) and ("command" in check or "in" in check):
         return load_command_check(document, where, check, parts, requires)
     request = _check(document, index, check, typed)
+    names = [part.name for part in parts] + list(requires)
+    request = replace(request, logs=load_logs(document, where, check.get("logs"), names))
     if request.on is not None and request.on not in requires:
         raise document.error(
             (*where, "on"), f"{request.on}: not among requires ({', '.join(requires) or 'none'})"
