@@ -45,8 +45,8 @@ containers:
     steps: [{name: up, run: [true]}]
 order: [host, api, sidecar]
 checks:
-  - {name: asked, on: api, request: GET /things}
-  - {name: looked, in: sidecar, command: [ls]}
+  - {name: asked, on: api, request: GET /things, logs: [host], fail_when: {state: ERROR}}
+  - {name: looked, in: sidecar, command: [ls], logs: [api]}
 """
 
 
@@ -73,6 +73,12 @@ def test_a_service_runs_as_its_functional_yaml_says_with_the_clouds_files(tmp_pa
     assert cloud.images == ["api", "api", "api"]
     assert [p.network for p in cloud.spec.parts] == [None, "host"]
     assert cloud.guest is None
+    asked, looked = cloud.spec.checks
+    assert (asked.logs, asked.fail_when, looked.logs) == (
+        ("host",),
+        (("state", "ERROR"),),
+        ("api",),
+    )
 
 
 def test_without_order_services_start_before_containers(tmp_path):
@@ -107,6 +113,8 @@ def test_without_order_services_start_before_containers(tmp_path):
             ("backing: [memcached]", "backing: [memcached]\nguest: nowhere"),
             r"guest: nowhere: expected a folder",
         ),
+        (("logs: [host]", "logs: [web]"), r"checks\.0\.logs: web: no such container"),
+        (("logs: [api]", "logs: [web]"), r"checks\.1\.logs: web: no such container"),
     ],
 )
 def test_mistakes_name_file_line_and_key(tmp_path, change, message):
