@@ -313,6 +313,30 @@ def functional(c, service=None, release=None, build=False, base_image=None, back
 
 @task(
     help={
+        "service": "service whose image to ask (repeatable)",
+        "release": "release (repeatable)",
+        "base_image": "base image of the build (as for inv build; also FORGE_BASE_IMAGE)",
+    },
+    iterable=["service", "release"],
+)
+@reports_errors
+def outdated(c, service=None, release=None, base_image=None):
+    """OS packages of each built image that its apt sources now serve newer (exit 1 if any)."""
+    from imageforge.image.build import BuildOptions
+    from imageforge.verify.outdated import outdated_report
+
+    forge = _forge(base_image)
+    _end_with(
+        (
+            outdated_report(forge, pair, BuildOptions())
+            for pair in forge.manifest.selection(_selection(release), _selection(service))
+        ),
+        "outdated",
+    )
+
+
+@task(
+    help={
         "release": "release whose images run as one cloud (repeatable)",
         "build": "build the images cloud/cloud.yaml runs first",
         "base_image": "base image of the build, the backing services and the guest (also FORGE_BASE_IMAGE)",
@@ -553,6 +577,7 @@ namespace = Collection(
     smoke,
     functional,
     cloud,
+    outdated,
     sbom_,
     verify,
     bump,

@@ -33,6 +33,29 @@ def host_debian_mirror(
     )
 
 
+def host_update_suites(
+    suite: str = "bookworm", apt_dir: Path = APT_DIR
+) -> tuple[tuple[str, str], ...]:
+    """(mirror, suite) of ``suite``'s updates and security suites, as far as the host has them.
+
+    A base image made from the main suite alone could never pick up a
+    security fix; it gets the same update suites its host trusts.
+    """
+    found = []
+    for extra in (f"{suite}-updates", f"{suite}-security"):
+        try:
+            found.append((host_debian_mirror(extra, apt_dir), extra))
+        except ForgeError:
+            continue  # the host has no such suite: neither has the image
+    return tuple(found)
+
+
+def sources_list(mirror: str, suite: str, updates: tuple[tuple[str, str], ...]) -> str:
+    """An image's /etc/apt/sources.list: the main suite, then the update suites."""
+    lines = [f"deb {mirror} {suite} main", *(f"deb {uri} {name} main" for uri, name in updates)]
+    return "\n".join(lines) + "\n"
+
+
 def _from_deb822(text: str, suite: str) -> str | None:
     for stanza in text.split("\n\n"):
         fields: dict[str, str] = {}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from imageforge.errors import ForgeError
 from imageforge.host import docker, process
-from imageforge.image.aptsources import host_debian_mirror
+from imageforge.image.aptsources import host_debian_mirror, host_update_suites, sources_list
 
 DEFAULT_TAG = "imageforge/debian:bookworm"
 INPUTS_LABEL = "org.imageforge.base.inputs"
@@ -67,6 +67,8 @@ class BaseImageSpec:
     # ca-certificates so a CA bundle mounted at build time has somewhere to go.
     include: tuple[str, ...] = ("ca-certificates",)
     arch: str = "amd64"
+    # (mirror, suite) of the update and security suites the host's apt has.
+    updates: tuple[tuple[str, str], ...] = ()
 
     @property
     def inputs_digest(self) -> str:
@@ -74,6 +76,7 @@ class BaseImageSpec:
         parts = [self.mirror, self.suite, "minbase", *sorted(self.include)]
         if self.arch != "amd64":  # amd64 keeps the key it had before there were others
             parts.append(f"arch={self.arch}")
+        parts += [f"updates={uri} {suite}" for uri, suite in self.updates]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
     @property
@@ -99,6 +102,7 @@ def default_spec(
         suite=suite,
         tag=arch_tag(tag, arch),
         arch=arch,
+        updates=host_update_suites(suite),
     )
 
 
@@ -168,6 +172,10 @@ def _bootstrap_tarball(spec: BaseImageSpec, tarball: Path) -> None:
             ],
             "debootstrap",
         )
+        sources = rootfs / "etc" / "apt" / "sources.list"
+        sources.write_text(sources_list(spec.mirror, spec.suite, spec.updates))
+        if spec.updates:
+            _upgrade(rootfs)
         # Package lists and caches are stale the moment the image is made.
         for leftover in ("var/lib/apt/lists", "var/cache/apt/archives"):
             for item in (rootfs / leftover).glob("*"):
@@ -176,6 +184,20 @@ def _bootstrap_tarball(spec: BaseImageSpec, tarball: Path) -> None:
         partial = Path(work) / "rootfs.tar"
         _run(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(partial), "."], "tar")
         partial.replace(tarball)
+
+
+def _upgrade(rootfs: Path) -> None:
+    """The update suites' fixes installed now.
+
+    debootstrap takes the main suite only; the image then has what a security
+    fix published since the release changed.
+    """
+    environment = ["env", "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"]
+    _run(["chroot", str(rootfs), *environment, "apt-get", "-q", "update"], "apt-get update")
+    _run(
+        ["chroot", str(rootfs), *environment, "apt-get", "-q", "-y", "upgrade"],
+        "apt-get upgrade",
+    )
 
 
 def _import(spec: BaseImageSpec, tarball: Path) -> None:

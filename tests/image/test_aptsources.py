@@ -57,3 +57,44 @@ def test_no_source_for_the_suite_is_a_clear_error(tmp_path):
         host_debian_mirror(
             "trixie", apt_dir(tmp_path, "Types: deb\nURIs: http://m.test/d\nSuites: bookworm\n")
         )
+
+
+HOST_LIKE = (
+    "Types: deb\nURIs: http://mirror.test/debian\nSuites: bookworm bookworm-updates\n"
+    "Components: main\n\n"
+    "Types: deb\nURIs: http://mirror.test/debian-security\nSuites: bookworm-security\n"
+    "Components: main\n"
+)
+
+
+def test_the_update_suites_the_host_has(tmp_path):
+    from imageforge.image.aptsources import host_update_suites, sources_list
+
+    updates = host_update_suites("bookworm", apt_dir(tmp_path, HOST_LIKE))
+    assert updates == (
+        ("http://mirror.test/debian", "bookworm-updates"),
+        ("http://mirror.test/debian-security", "bookworm-security"),
+    )
+    assert sources_list("http://mirror.test/debian", "bookworm", updates).splitlines() == [
+        "deb http://mirror.test/debian bookworm main",
+        "deb http://mirror.test/debian bookworm-updates main",
+        "deb http://mirror.test/debian-security bookworm-security main",
+    ]
+
+
+def test_a_host_without_update_suites_gives_none(tmp_path):
+    from imageforge.image.aptsources import host_update_suites
+
+    main_only = "Types: deb\nURIs: http://mirror.test/debian\nSuites: bookworm\n"
+    assert host_update_suites("bookworm", apt_dir(tmp_path, main_only)) == ()
+
+
+def test_the_update_suites_change_the_base_images_key():
+    from imageforge.image.baseimage import BaseImageSpec
+
+    plain = BaseImageSpec(mirror="http://mirror.test/debian")
+    updated = BaseImageSpec(
+        mirror="http://mirror.test/debian",
+        updates=(("http://mirror.test/debian-security", "bookworm-security"),),
+    )
+    assert plain.inputs_digest != updated.inputs_digest

@@ -19,6 +19,21 @@ def test_a_container_starts_from_the_local_base_image(base_image):
     assert result.stdout.strip() == "debian 12"
 
 
+def test_it_knows_the_hosts_update_suites_and_has_their_fixes(base_image):
+    """A security fix published after the release reaches the base, and apt in images sees it."""
+    from imageforge.image.aptsources import sources_list
+
+    spec = default_spec()
+    result = docker.run(["run", "--rm", base_image, "cat", "/etc/apt/sources.list"])
+    assert result.stdout == sources_list(spec.mirror, spec.suite, spec.updates)
+    if not spec.updates:
+        return  # a host without update suites: the image has none either
+    # apt in the image reads the update suites' indexes (what an image's apt-get installs from).
+    update = docker.run(["run", "--rm", "--user", "root", base_image, "apt-get", "update"])
+    for _uri, suite in spec.updates:
+        assert f" {suite} " in update.stdout or f" {suite}/" in update.stdout, update.stdout
+
+
 def test_second_run_reuses_the_image(base_image):
     lines: list[str] = []
     assert ensure_base_image(default_spec(), cache_dir(), log=lines.append) is False
