@@ -67,7 +67,7 @@ def test_an_image_with_an_older_package_names_it(base_image, tmp_path):
     oldest = released
     tag = f"imageforge-test/outdated-{RUN}:old"
     container = f"imageforge-test-outdated-{RUN}"
-    install = f"apt-get -q $ca install -y --no-install-recommends tzdata={oldest} >/dev/null"
+    install = f"apt-get -q $ca install -y --allow-downgrades --no-install-recommends tzdata={oldest} >/dev/null"
     docker.run(
         [
             "run",
