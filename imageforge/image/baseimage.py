@@ -177,7 +177,8 @@ def _bootstrap_tarball(spec: BaseImageSpec, tarball: Path) -> None:
         if spec.updates:
             _upgrade(rootfs)
         # Package lists and caches are stale the moment the image is made.
-        for leftover in ("var/lib/apt/lists", "var/cache/apt/archives"):
+        # (apt's own caches, pkgcache.bin and srcpkgcache.bin, are 77 MB after an upgrade.)
+        for leftover in ("var/lib/apt/lists", "var/cache/apt/archives", "var/cache/apt"):
             for item in (rootfs / leftover).glob("*"):
                 if item.is_file():
                     item.unlink()
