@@ -153,6 +153,28 @@ def constraints_(c, release=None):
 
 
 @task(
+    name="override",
+    help={
+        "pin": "NAME===VERSION: the fixed version every release must have at least",
+        "release": "release to raise (repeatable; default: every release)",
+    },
+    iterable=["release"],
+)
+@reports_errors
+def constraints_override(c, pin, release=None):
+    """Raise a package to a fixed version in each release that pins it lower; check it resolves."""
+    from imageforge.constraints.raise_pin import raise_everywhere, summary
+
+    forge = _forge()
+    chosen = [forge.manifest.release(name) for name in release] if release else None
+    outcomes = raise_everywhere(forge, pin, list(chosen or forge.manifest.releases))
+    print(summary(outcomes))
+    failed = [o.release for o in outcomes if not o.ok]
+    if failed:
+        raise Exit(f"error: {pin} does not resolve in {', '.join(failed)}: left as it was", code=1)
+
+
+@task(
     help={
         "service": "service to build (repeatable)",
         "release": "release to build for (repeatable)",
@@ -567,12 +589,15 @@ patches.add_task(patches_lint)
 patches.add_task(patches_refresh)
 patches.add_task(patches_edit)
 patches.add_task(patches_export)
+constraints = Collection("constraints")
+constraints.add_task(constraints_, default=True)
+constraints.add_task(constraints_override)
 namespace = Collection(
     list_,
     matrix,
     base_image,
     checkout,
-    constraints_,
+    constraints,
     build,
     smoke,
     functional,
