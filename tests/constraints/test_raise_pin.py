@@ -60,7 +60,9 @@ def test_raised_where_lower_left_where_met_or_not_pinned(forge, tmp_path):
 
 
 def test_an_older_override_is_replaced(forge, tmp_path):
-    (tmp_path / "constraints" / "2025.1.txt").write_text("# why\nzipp===3.18.0\n-importlib-metadata\n")
+    (tmp_path / "constraints" / "2025.1.txt").write_text(
+        "# why\nzipp===3.18.0\n-importlib-metadata\n"
+    )
     [outcome] = raise_everywhere(forge, "Zipp==3.20.0", [forge.manifest.release("2025.1")])
     assert outcome.result == "raised"
     text = (tmp_path / "constraints" / "2025.1.txt").read_text()
