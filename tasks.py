@@ -359,6 +359,30 @@ def outdated(c, service=None, release=None, base_image=None):
 
 @task(
     help={
+        "service": "service whose image to audit (repeatable)",
+        "release": "release (repeatable)",
+        "base_image": "base image of the build (as for inv build; also FORGE_BASE_IMAGE)",
+    },
+    iterable=["service", "release"],
+)
+@reports_errors
+def audit(c, service=None, release=None, base_image=None):
+    """Known vulnerabilities in each image's Python packages (OSV); no data is an error, not a pass."""
+    from imageforge.image.build import BuildOptions
+    from imageforge.verify.audit import audit_report
+
+    forge = _forge(base_image)
+    _end_with(
+        (
+            audit_report(forge, pair, BuildOptions())
+            for pair in forge.manifest.selection(_selection(release), _selection(service))
+        ),
+        "audit",
+    )
+
+
+@task(
+    help={
         "release": "release whose images run as one cloud (repeatable)",
         "build": "build the images cloud/cloud.yaml runs first",
         "base_image": "base image of the build, the backing services and the guest (also FORGE_BASE_IMAGE)",
@@ -603,6 +627,7 @@ namespace = Collection(
     functional,
     cloud,
     outdated,
+    audit,
     sbom_,
     verify,
     bump,

@@ -33,6 +33,8 @@ CA_VARIABLES = (
     "PIP_CERT",
 )
 SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# OSV's batch query: which versions of which PyPI packages have known vulnerabilities.
+OSV_QUERYBATCH = "https://api.osv.dev/v1/querybatch"
 
 
 def silent(_line: str) -> None:
@@ -51,6 +53,8 @@ class Forge:
     ca_bundle: Path | None = None
     apt_mirror: str | None = None
     signing: Signing = field(default_factory=Signing)
+    # Where inv audit asks for vulnerabilities (FORGE_VULN_URL; an OSV querybatch endpoint).
+    vulnerability_url: str = OSV_QUERYBATCH
     # A person watches a terminal (not CI): progress may be drawn in place.
     interactive: bool = False
     log: Callable[[str], None] = print
@@ -96,6 +100,7 @@ def from_environment(
         ca_bundle=ca_bundle(environ),
         apt_mirror=environ.get("FORGE_APT_MIRROR") or None,
         signing=signing(environ),
+        vulnerability_url=environ.get("FORGE_VULN_URL") or OSV_QUERYBATCH,
         interactive=sys.stdout.isatty() and environ.get("CI", "").lower() not in _TRUE,
         log=log,
     )
