@@ -344,17 +344,9 @@ def functional(c, service=None, release=None, build=False, base_image=None, back
 @reports_errors
 def outdated(c, service=None, release=None, base_image=None):
     """OS packages of each built image that its apt sources now serve newer (exit 1 if any)."""
-    from imageforge.image.build import BuildOptions
     from imageforge.verify.outdated import outdated_report
 
-    forge = _forge(base_image)
-    _end_with(
-        (
-            outdated_report(forge, pair, BuildOptions())
-            for pair in forge.manifest.selection(_selection(release), _selection(service))
-        ),
-        "outdated",
-    )
+    _each_image(outdated_report, "outdated", base_image, release, service)
 
 
 @task(
@@ -368,17 +360,18 @@ def outdated(c, service=None, release=None, base_image=None):
 @reports_errors
 def audit(c, service=None, release=None, base_image=None):
     """Known vulnerabilities in each image's Python packages (OSV); no data is an error, not a pass."""
-    from imageforge.image.build import BuildOptions
     from imageforge.verify.audit import audit_report
 
+    _each_image(audit_report, "audit", base_image, release, service)
+
+
+def _each_image(check, what: str, base_image, release, service) -> None:
+    """``check(forge, pair, options)`` for each selected image's report; exit 1 on a failure."""
+    from imageforge.image.build import BuildOptions
+
     forge = _forge(base_image)
-    _end_with(
-        (
-            audit_report(forge, pair, BuildOptions())
-            for pair in forge.manifest.selection(_selection(release), _selection(service))
-        ),
-        "audit",
-    )
+    pairs = forge.manifest.selection(_selection(release), _selection(service))
+    _end_with((check(forge, pair, BuildOptions()) for pair in pairs), what)
 
 
 @task(

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def scratch_project(work: Path) -> Path:
-    for name in ("releases.yaml", "images", "constraints", "patches"):
+    for name in ("releases.yaml", "images", "constraints", "patches", "cloud"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, work / name)

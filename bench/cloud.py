@@ -23,12 +23,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+# bench/build.py's scratch copy of the project, under a registry of its own
+# (bench/ is on the path of a script run from it).
+from build import scratch_project
 from imageforge.context import from_environment
 from imageforge.host import docker
 from imageforge.image.build import BuildOptions
@@ -66,10 +68,18 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(2):
-            ids = docker.run(
-                ["ps", "--quiet", "--filter", f"label={RUN_LABEL}"], check=False
-            ).stdout.split()
-            mine = [i for i in ids if _label(i).startswith(f"{RUN_PREFIX}-")]
+            listed = docker.run(
+                [
+                    "ps",
+                    "--filter",
+                    f"label={RUN_LABEL}",
+                    "--format",
+                    f'{{{{.ID}}}} {{{{.Label "{RUN_LABEL}"}}}}',
+                ],
+                check=False,
+            ).stdout.splitlines()
+            labelled = (line.partition(" ") for line in listed)
+            mine = [cid for cid, _, label in labelled if label.startswith(f"{RUN_PREFIX}-")]
             if not mine:
                 continue
             usage = docker.run(
@@ -78,31 +88,9 @@ class PeakMemory:
             self.peak = max(self.peak, sum(_bytes(line.split("/")[0]) for line in usage))
 
 
-def _label(container: str) -> str:
-    found = docker.run(
-        ["inspect", "--format", f'{{{{index .Config.Labels "{RUN_LABEL}"}}}}', container],
-        check=False,
-    )
-    return found.stdout.strip()
-
-
 def _bytes(text: str) -> int:
     match = re.match(r"\s*([\d.]+)\s*([A-Za-z]+)", text)
     return int(float(match.group(1)) * _UNITS.get(match.group(2), 1)) if match else 0
-
-
-def scratch_project(work: Path) -> Path:
-    """A copy of the project whose images are tagged under a registry of their own."""
-    for name in ("releases.yaml", "images", "constraints", "patches", "cloud"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, work / name)
-        elif source.is_file():
-            shutil.copy2(source, work / name)
-    manifest = work / "releases.yaml"
-    text = manifest.read_text()
-    manifest.write_text(re.sub(r"(?m)^(\s*registry:).*$", r"\1 imageforge-bench", text))
-    return work
 
 
 def plant(fault: str, project: Path) -> None:

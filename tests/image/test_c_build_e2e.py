@@ -114,7 +114,7 @@ def test_the_sbom_names_the_repository_the_commit_and_the_patch(c_built, base_im
 @pytest.mark.docker
 def test_functional_runs_containers_of_the_image_and_command_checks(c_built, base_image):
     from imageforge.verify.functional.run import run_functional
-    from tests.verify.functional.test_run import leftovers
+    from tests.support.runs import leftovers
 
     _, project, root = c_built
     forge = make_forge(project, root, base_image=base_image)
@@ -126,7 +126,7 @@ def test_functional_runs_containers_of_the_image_and_command_checks(c_built, bas
         "the reader sees the patched greeting",
         "the writer runs as root, the reader as the image's user",
     ]
-    assert leftovers() == [], "containers, volumes and network removed"
+    assert leftovers("forge-fn") == [], "containers, volumes and network removed"
 
 
 @pytest.mark.docker
@@ -134,7 +134,7 @@ def test_a_command_check_that_fails_shows_what_came_back(c_built, base_image, tm
     import shutil
 
     from imageforge.verify.functional.run import run_functional
-    from tests.verify.functional.test_run import leftovers
+    from tests.support.runs import leftovers
 
     _, project, root = c_built
     copy = tmp_path / "project"
@@ -146,7 +146,7 @@ def test_a_command_check_that_fails_shows_what_came_back(c_built, base_image, tm
     failed = report.findings[-1]
     assert (failed.check, failed.ok) == ("the reader sees the patched greeting", False)
     assert "expected output 'hello', got 'hello from C, patched'" in failed.detail
-    assert leftovers() == []
+    assert leftovers("forge-fn") == []
 
 
 @pytest.mark.docker

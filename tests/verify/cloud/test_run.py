@@ -3,16 +3,14 @@ one host's network shared, and planted faults failing at their step, naming the 
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
-from imageforge.host import docker
 from imageforge.image.build import BuildOptions
 from imageforge.verify.cloud.run import RUN_PREFIX, run_cloud
-from imageforge.verify.functional.stack import RUN_LABEL
 from tests.support.projects import make_forge
+from tests.support.runs import leftovers
 
 pytestmark = pytest.mark.docker
 
@@ -67,18 +65,6 @@ checks:
 """
 
 
-def leftovers(pid: int | None = None) -> list[str]:
-    """Containers, networks and volumes of this process's cloud runs (by their label)."""
-    prefix = f"{RUN_PREFIX}-{pid or os.getpid()}-"
-    found = []
-    for kind in (["ps", "--all"], ["network", "ls"], ["volume", "ls"]):
-        listed = docker.run(
-            [*kind, "--filter", f"label={RUN_LABEL}", "--format", f'{{{{.Label "{RUN_LABEL}"}}}}']
-        ).stdout.split()
-        found += [value for value in listed if value.startswith(prefix)]
-    return found
-
-
 def cloud_project(built, tmp_path, text=CLOUD):
     _, _, project, root = built
     copy = tmp_path / "project"
@@ -106,7 +92,7 @@ def test_services_and_containers_start_in_order_and_share_a_host(built, tmp_path
         "the sidecar has the host's name",
     ]
     assert report.table().splitlines()[0].startswith("cloud 2025.2: demo")
-    assert leftovers() == []
+    assert leftovers(RUN_PREFIX) == []
 
 
 def test_a_service_pointed_at_the_wrong_database_fails_at_its_step(built, tmp_path, base_image):
@@ -124,7 +110,7 @@ def test_a_service_pointed_at_the_wrong_database_fails_at_its_step(built, tmp_pa
     assert (failed.check, failed.ok) == ("demo: database migrations", False)
     assert "nowhere" in failed.detail
     assert all(f.ok for f in report.findings[:-1])
-    assert leftovers() == []
+    assert leftovers(RUN_PREFIX) == []
 
 
 def test_a_container_that_cannot_reach_its_host_fails_naming_it(built, tmp_path, base_image):
@@ -136,4 +122,4 @@ def test_a_container_that_cannot_reach_its_host_fails_naming_it(built, tmp_path,
     failed = report.findings[-1]
     assert failed.check == "sidecar: the host's server answers on the shared loopback"
     assert not failed.ok and "Connection refused" in failed.detail
-    assert leftovers() == []
+    assert leftovers(RUN_PREFIX) == []

@@ -9,29 +9,12 @@ import signal
 import pytest
 
 from imageforge.config.manifest import Pair
-from imageforge.host import docker
 from imageforge.image.build import BuildOptions
 from imageforge.verify.functional.run import run_functional
-from imageforge.verify.functional.stack import RUN_LABEL
 from tests.support.projects import make_forge
+from tests.support.runs import leftovers
 
 pytestmark = pytest.mark.docker
-
-
-def leftovers(pid: int | None = None) -> list[str]:
-    """Containers, networks and volumes left by runs of process ``pid`` (this one by default).
-
-    A run's label value starts with forge-fn-<pid>-, so other runs on the same
-    engine (another suite, a maintainer's inv functional) are not counted.
-    """
-    prefix = f"forge-fn-{pid or os.getpid()}-"
-    found = []
-    for kind in (["ps", "--all"], ["network", "ls"], ["volume", "ls"]):
-        listed = docker.run(
-            [*kind, "--filter", f"label={RUN_LABEL}", "--format", f'{{{{.Label "{RUN_LABEL}"}}}}']
-        ).stdout.split()
-        found += [value for value in listed if value.startswith(prefix)]
-    return found
 
 
 def test_the_service_serves_its_api_against_a_real_database(built, tmp_path, base_image):
@@ -51,7 +34,7 @@ def test_the_service_serves_its_api_against_a_real_database(built, tmp_path, bas
     table = report.table().splitlines()
     assert table[1].split() == ["STEP", "RESULT", "SECONDS", "DETAIL"]
     assert table[-1].startswith("6 passed, 0 failed in ")
-    assert leftovers() == []
+    assert leftovers("forge-fn") == []
 
 
 def test_a_config_the_service_rejects_fails_with_its_own_error(built, tmp_path, base_image):
@@ -68,7 +51,7 @@ def test_a_config_the_service_rejects_fails_with_its_own_error(built, tmp_path, 
     # The service's own words: pymysql refusing the password.
     assert "Access denied for user 'demo'" in failed.detail
     assert "1 failed" in report.table().splitlines()[-1]
-    assert leftovers() == []
+    assert leftovers("forge-fn") == []
 
 
 def test_an_unknown_backing_service_is_named(built, tmp_path, base_image):
@@ -136,4 +119,4 @@ def test_ctrl_c_removes_everything(built, base_image, signum, code, said):
     assert proc.returncode in (code, -signum)
     assert stderr.strip().splitlines()[-1] == said
     assert "Traceback" not in stderr
-    assert leftovers(proc.pid) == []
+    assert leftovers("forge-fn", proc.pid) == []
