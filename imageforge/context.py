@@ -52,6 +52,8 @@ class Forge:
     buildx_args: tuple[str, ...] = ()
     ca_bundle: Path | None = None
     apt_mirror: str | None = None
+    # A folder of Packages files standing in for the host's apt index (FORGE_APT_INDEX).
+    apt_index: Path | None = None
     signing: Signing = field(default_factory=Signing)
     # Where inv audit asks for vulnerabilities (FORGE_VULN_URL; an OSV querybatch endpoint).
     vulnerability_url: str = OSV_QUERYBATCH
@@ -99,6 +101,7 @@ def from_environment(
         buildx_args=tuple(shlex.split(environ.get("FORGE_BUILDX_ARGS", ""))),
         ca_bundle=ca_bundle(environ),
         apt_mirror=environ.get("FORGE_APT_MIRROR") or None,
+        apt_index=Path(environ["FORGE_APT_INDEX"]) if environ.get("FORGE_APT_INDEX") else None,
         signing=signing(environ),
         vulnerability_url=environ.get("FORGE_VULN_URL") or OSV_QUERYBATCH,
         interactive=sys.stdout.isatty() and environ.get("CI", "").lower() not in _TRUE,

@@ -48,6 +48,17 @@ def run(
     return result
 
 
+def run_bytes(args: Sequence[str]) -> bytes:
+    """``docker ARGS``'s output as bytes (``docker cp ... -`` writes a tar); DockerError on failure."""
+    _require_cli()
+    proc = process.run(["docker", *args], check=False)
+    if proc.returncode != 0:
+        raise DockerError(
+            f"docker {' '.join(args[:2])}: {last_words(proc.stderr.decode(errors='replace'))}"
+        )
+    return proc.stdout
+
+
 def stream(args: Sequence[str], *, what: str) -> None:
     """Run ``docker ARGS`` with its progress on the terminal; one line naming ``what`` on failure."""
     _require_cli()
@@ -66,6 +77,12 @@ def require_daemon() -> None:
 
 def image_exists(reference: str) -> bool:
     return run(["image", "inspect", reference], check=False).returncode == 0
+
+
+def image_id(reference: str) -> str | None:
+    """The local image's ID (its config digest), None when it is not here."""
+    result = run(["image", "inspect", "--format", "{{.Id}}", reference], check=False)
+    return result.stdout.strip() or None if result.returncode == 0 else None
 
 
 def image_labels(reference: str) -> dict[str, str] | None:

@@ -23,7 +23,7 @@ from imageforge.config.manifest import BUILD_KINDS, Pair
 from imageforge.context import Forge
 from imageforge.host import docker
 from imageforge.host.files import under
-from imageforge.image import platforms, registry
+from imageforge.image import aptindex, packagelock, platforms, registry
 from imageforge.image.bake import (
     BakeImage,
     bake_command,
@@ -36,7 +36,7 @@ from imageforge.image.board import board_for
 from imageforge.image.deps import write_context
 from imageforge.image.distribution import PACKAGES_FILE
 from imageforge.image.inputs import BuildInputs, plan_inputs
-from imageforge.image.key import KEY_LABEL, content_key, key_tag, list_key
+from imageforge.image.key import KEY_LABEL, content_key, final_key, key_tag, list_key
 from imageforge.image.plan import ImageBuild, shared_image_build, shared_image_tag
 from imageforge.image.progress import Image, State, run_bake, tail
 from imageforge.image.summary import Row, summary_table, write_summary
@@ -85,6 +85,13 @@ class Variant:
     steps: list[ImageBuild]  # python-base, venv-builder, the service
     key: str
     target: str
+    # The key of the inputs alone, the image's label: the same on every host, so
+    # the same inputs give the same image digest. ``key`` adds the OS packages
+    # the package lock records, at the versions served now.
+    input_key: str = ""
+    recorded: bool = False  # the package lock has the image
+    # The image the lock says answers to ``key`` ("" when its record gives another key).
+    locked_image: str = ""
 
     @property
     def image(self) -> ImageBuild:
@@ -188,6 +195,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
         )
     builder, runtime = BUILD_KINDS[service.build]
     chosen = options.platforms
+    apt_state = ("apt-state", apt_state_folder(forge))
     several = len(chosen) > 1
 
     def variant(platform: str | None) -> Variant:
@@ -197,7 +205,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
             replace(
                 shared_image_build(images, name, base_image, forge.ca_bundle, platform),
                 tags=(platforms.local_tag(shared_image_tag(name, base_image), platform),),
-                contexts=((base_image, base),) if base else (),
+                contexts=(*(((base_image, base),) if base else ()), apt_state),
             )
             for name in (runtime, builder)
         ]
@@ -214,21 +222,28 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
                 # Installed at run time and read by the venv (install-runtime, build-venv).
                 *((("BINDINGS", " ".join(service.bindings)),) if service.bindings else ()),
                 *((("MAKE_CHECK", "1"),) if options.make_check and not service.is_python else ()),
+                # The image's and its history's dates: the upstream commit's.
+                ("SOURCE_DATE_EPOCH", str(export.committed_epoch)),
             ),
-            contexts=contexts,
+            contexts=(*contexts, apt_state),
             labels=tuple(labels.items()),
             ca_bundle=forge.ca_bundle,
             platform=platform,
             push=options.push,
             extra_args=forge.buildx_args,
         )
-        key = content_key(
+        input_key = content_key(
             [*shared, image],
             platforms.local_tag(base_image, platform) if base else base_image,
             [export.tree_digest for export in inputs.exports],
             inputs.constraints.digest if inputs.constraints else "",
             requirements,
         )
+        entry = packagelock.recorded(
+            forge, release.name, packagelock.entry_name(service.name, platform)
+        )
+        key = final_key(input_key, packagelock.served_for(forge, entry) if entry else None)
+        locked = entry["image"] if entry and entry.get("key") == key else ""
         arch = f"-{arch_of(platform)}" if platform and several else ""
         if options.push:
             # Pushed under its key; several platforms are then listed under the release's tags.
@@ -236,9 +251,9 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
             named = keyed if several else (*tags, *keyed)
         else:
             named = tuple(platforms.local_tag(tag, platform) for tag in tags)
-        image = replace(image, tags=tuple(named), labels=(*image.labels, (KEY_LABEL, key)))
+        image = replace(image, tags=tuple(named), labels=(*image.labels, (KEY_LABEL, input_key)))
         target = target_name(service.name, release.name, arch.lstrip("-"))
-        return Variant(platform, [*shared, image], key, target)
+        return Variant(platform, [*shared, image], key, target, input_key, bool(entry), locked)
 
     variants = [variant(platform) for platform in chosen]
     key = variants[0].key if not several else list_key([v.key for v in variants])
@@ -275,6 +290,7 @@ def build_services(forge: Forge, pairs: Sequence[Pair], options: BuildOptions) -
         return []
     for p in planned:
         materialise(forge, p)
+    _write_apt_state(apt_state_folder(forge))
     for base in dict.fromkeys(base_image_for(forge, p.release) for p in planned):
         _require_base_image(base)
     for p in planned:
@@ -318,6 +334,16 @@ def build_services(forge: Forge, pairs: Sequence[Pair], options: BuildOptions) -
     for p in planned:
         if p.manifest_list and p.target not in found:
             registry.create_list(p.tags, [v.image.tags[0] for v in p.variants])
+    for p in planned:
+        if p.manifest_list:  # a list keeps its inputs' key (its platforms are not read back)
+            continue
+        for v in p.variants:
+            if (v.target in found or p.target in found) and v.locked_image:
+                continue  # found, and its record gives this very key: nothing new to read
+            reference = p.tags[0] if options.push else v.image.tags[0]
+            answers_to = _record_packages(forge, p, v, reference)
+            if options.push and answers_to != p.key:  # found by that key on the next push
+                registry.add_tags(p.tags[-1], [_key_reference(p, answers_to)])
     results = []
     rows: list[Row] = []
     for p in planned:
@@ -420,9 +446,7 @@ def _already_built(forge: Forge, planned: list[PlannedImage], options: BuildOpti
             registry.add_tags(p.tags[-1], p.tags[:-1])
             found.add(p.target)
         else:
-            hits = [
-                v for v in p.variants if docker.image_label(v.image.tags[0], KEY_LABEL) == v.key
-            ]
+            hits = [v for v in p.variants if _answers_to(v)]
             for v in hits:
                 for tag in v.image.tags[1:]:
                     docker.run(["tag", v.image.tags[0], tag])
@@ -431,6 +455,35 @@ def _already_built(forge: Forge, planned: list[PlannedImage], options: BuildOpti
                 continue
         forge.log(f"{what}: up to date (inputs unchanged, key {p.key})")
     return found
+
+
+def _key_reference(planned: PlannedImage, key: str) -> str:
+    """The registry reference of ``planned``'s image under another key tag."""
+    repository = planned.tags[-1].rpartition(":")[0]
+    return f"{repository}:{key_tag(key)}"
+
+
+def _answers_to(variant: Variant) -> bool:
+    """The local image is ``variant``'s: by the package lock's record of it, else by its key label."""
+    tag = variant.image.tags[0]
+    if variant.recorded:
+        return bool(variant.locked_image) and docker.image_id(tag) == variant.locked_image
+    return docker.image_label(tag, KEY_LABEL) == variant.input_key
+
+
+def _record_packages(forge: Forge, planned: PlannedImage, variant: Variant, reference: str) -> str:
+    """Read the OS packages ``reference`` installed into the package lock; the key it answers to.
+
+    That key is the one the next plan computes while the apt index stays as
+    it is: the image's inputs with its packages at the versions served now.
+    """
+    suite, packages = packagelock.installed_packages(reference)
+    entry = {"suite": suite, "packages": packages}
+    key = final_key(variant.input_key, packagelock.served_for(forge, entry))
+    name = packagelock.entry_name(planned.service, variant.platform)
+    image_id = docker.image_id(reference) or ""
+    packagelock.record(forge, planned.release, name, image_id, suite, packages, key)
+    return key
 
 
 def _describe(result: BuildResult, *, pushed: bool) -> str:
@@ -445,6 +498,22 @@ def _describe(result: BuildResult, *, pushed: bool) -> str:
         )
         lines.append(f"  size {result.size / 1e6:.1f} MB{share}")
     return "\n".join(lines)
+
+
+def apt_state_folder(forge: Forge) -> Path:
+    """build/apt-state/<state>: the build context that tells BuildKit the apt index changed.
+
+    Its one file names the host's index state (image.aptindex); the steps that
+    install packages mount it, so they run again when, and only when, the
+    distribution has published something since.
+    """
+    state = aptindex.index_state(aptindex.host_index_files(forge.apt_index))
+    return under(forge.build_dir / "apt-state", state)
+
+
+def _write_apt_state(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "state").write_text(folder.name + "\n")
 
 
 def _context_folder(forge: Forge, release: str, service: str, name: str) -> Path:

@@ -11,7 +11,9 @@ means there is nothing to build. What goes in:
 - the exported source trees, by content (upstream commit + patches applied),
   and those of the patched libraries: the digests their exports recorded,
 - the generated constraints and the requirements of the dependency layer,
-- the build arguments, the labels and the platforms.
+- the build arguments, the labels and the platforms,
+- once an image is built, each OS package it installed at the version the
+  distribution serves now (``final_key``, image.packagelock).
 
 Left out on purpose: the forge's own commit (a README change must not rebuild
 the fleet), the tags and the registry (names, not bytes), the CA bundle (a
@@ -55,6 +57,19 @@ def content_key(
         "requirements": requirements,
     }
     text = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def final_key(input_key: str, os_packages: dict[str, str] | None) -> str:
+    """The key with the OS packages an image installed, each at the version served now.
+
+    Without a record (image.packagelock) the key is that of the inputs alone;
+    with one, a new version of any of its packages makes a new key, and only
+    for the images that contain the package.
+    """
+    if not os_packages:
+        return input_key
+    text = json.dumps({"inputs": input_key, "os_packages": os_packages}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

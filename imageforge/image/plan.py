@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SHARED_REPOSITORY = "imageforge"
+# The shared images' dates (SOURCE_DATE_EPOCH): fixed, as they serve every
+# service; the date settle-layer gives their files (2000-01-01).
+SHARED_EPOCH = "946684800"
 CA_SECRET_ID = "cacert"
 
 
@@ -89,7 +92,7 @@ def shared_image_build(
         name=name,
         folder=images / name,
         tags=(shared_image_tag(name, base_image, registry),),
-        build_args=(("BASE_IMAGE", base_image),),
+        build_args=(("BASE_IMAGE", base_image), ("SOURCE_DATE_EPOCH", SHARED_EPOCH)),
         ca_bundle=ca_bundle,
         platform=platform,
         push=registry is not None,

@@ -19,6 +19,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from imageforge.config.manifest import Pair
@@ -40,6 +41,8 @@ RECORD = "export.json"
 # 6: a Python project tagged vX.Y.Z only (nova-scheduler-filters) gets its version
 # from those tags, as pbr does, not 0.0.1.devN.
 EXPORT_FORMAT = 6
+# The date settle-layer gives what an image step writes (images/python-base).
+FIXED_EPOCH = 946684800
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,13 @@ class Export:
     submodules: tuple[str, ...] = ()
     # A Python package (pbr, setup.cfg) or a C source tree (OVS, OVN).
     python: bool = True
+
+    @property
+    def committed_epoch(self) -> int:
+        """The commit's date in seconds (SOURCE_DATE_EPOCH); 2000-01-01 when not known."""
+        if not self.committed:
+            return FIXED_EPOCH
+        return int(datetime.fromisoformat(self.committed).timestamp())
 
     def record(self) -> dict:
         data = asdict(self)

@@ -1,0 +1,119 @@
+"""The OS package lock: the exact Debian packages each built image installed.
+
+Most of an image's packages are known only once it is built (its libraries'
+packages come from the build's library scan), so they are read from the
+image itself, from its dpkg database, right after the build, and kept in
+``build/packages/<release>.json`` beside the digest lock (build/published):
+
+    {"keystone": {"image": "sha256:...", "key": "...", "suite": "bookworm",
+                  "packages": {"libssl3": "3.0.17-1~deb12u3", ...}}}
+
+The content key of the next build takes, for each recorded package, the
+version the distribution serves now (image.aptindex), so an update of one
+package rebuilds exactly the images that contain it; offline, the recorded
+versions stand. ``key`` is the key the image answers to once recorded: the
+one a plan computes from this record while the index is unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+from imageforge.context import Forge
+from imageforge.errors import ForgeError
+from imageforge.host import docker
+from imageforge.host.files import file_lock, under, write_atomically
+from imageforge.image import aptindex
+
+_READ = ("/var/lib/dpkg/status", "/etc/os-release")
+
+
+def lock_path(forge: Forge, release: str) -> Path:
+    return under(forge.build_dir / "packages", f"{release}.json")
+
+
+def entry_name(service: str, platform: str | None) -> str:
+    """keystone; keystone@linux/arm64 for one platform of several."""
+    return f"{service}@{platform}" if platform else service
+
+
+def read_lock(path: Path) -> dict[str, dict]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as err:
+        raise ForgeError(f"{path}: not a package lock ({err}); delete it and build again") from err
+    if not isinstance(data, dict):
+        raise ForgeError(f"{path}: not a package lock (expected an object); delete it")
+    return data
+
+
+def recorded(forge: Forge, release: str, name: str) -> dict | None:
+    return read_lock(lock_path(forge, release)).get(name)
+
+
+def installed_packages(image: str) -> tuple[str, dict[str, str]]:
+    """(suite codename, {package: version}) of ``image``, read from its files, nothing run."""
+    created = docker.run(["create", image, "true"], check=False)
+    if created.returncode != 0:
+        raise ForgeError(f"{image}: cannot read its packages ({docker.last_words(created.stderr)})")
+    container = created.stdout.strip()
+    try:
+        texts = {path: _copy_out(container, path) for path in _READ}
+    finally:
+        docker.run(["rm", "--force", container], check=False)
+    return _codename(texts["/etc/os-release"]), parse_status(texts["/var/lib/dpkg/status"])
+
+
+def parse_status(text: str) -> dict[str, str]:
+    """{package: version} of what dpkg's status file says is installed."""
+    found: dict[str, str] = {}
+    for stanza in text.split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in stanza.splitlines() if ": " in line and line[0] != " "
+        )
+        if fields.get("Status", "").endswith(" installed") and "Package" in fields:
+            found[fields["Package"]] = fields.get("Version", "")
+    return found
+
+
+def served_for(forge: Forge, entry: dict) -> dict[str, str]:
+    """Each recorded package at the version the index serves now (recorded when unknown or offline)."""
+    packages: dict[str, str] = entry.get("packages", {})
+    if forge.offline:
+        return dict(packages)
+    files = aptindex.suite_files(aptindex.host_index_files(forge.apt_index), entry.get("suite", ""))
+    served = aptindex.served_versions(files, forge.cache)
+    return {name: served.get(name, version) for name, version in packages.items()}
+
+
+def record(
+    forge: Forge, release: str, name: str, image_id: str, suite: str, packages: dict[str, str],
+    key: str,
+) -> Path:
+    path = lock_path(forge, release)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(path.with_name(f".{path.name}.lock")):
+        current = read_lock(path)
+        current[name] = {"image": image_id, "key": key, "suite": suite, "packages": packages}
+        write_atomically(path, json.dumps(current, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def _copy_out(container: str, path: str) -> str:
+    proc = docker.run_bytes(["cp", f"{container}:{path}", "-"])
+    with tarfile.open(fileobj=io.BytesIO(proc), mode="r:") as archive:
+        member = next((m for m in archive if m.isfile()), None)
+        handle = archive.extractfile(member) if member else None
+        return handle.read().decode("utf-8", "replace") if handle else ""
+
+
+def _codename(os_release: str) -> str:
+    for line in os_release.splitlines():
+        if line.startswith("VERSION_CODENAME="):
+            return line.split("=", 1)[1].strip().strip('"')
+    return ""
