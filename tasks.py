@@ -190,6 +190,8 @@ def constraints_override(c, pin, release=None):
         "log) here as JSON (default build/summary.json)",
         "make_check": "images built from C: run the project's own test suite (make check) "
         "in the build, as Atmosphere does for OVS",
+        "check_reproducible": "build again with no cache and compare the image IDs; list the "
+        "files that differ (exit 1)",
     },
     iterable=["service", "release"],
 )
@@ -208,6 +210,7 @@ def build(
     sign=False,
     summary_json=None,
     make_check=False,
+    check_reproducible=False,
 ):
     """Check out, patch, generate constraints; bake what changed in one BuildKit graph."""
     from imageforge.image.build import BuildOptions, build_services
@@ -231,6 +234,11 @@ def build(
         make_check=make_check,
     )
     pairs = forge.manifest.selection(_selection(release), _selection(service))
+    if check_reproducible:
+        from imageforge.verify.reproducible import check_reproducible as rebuild_and_compare
+
+        _end_with(rebuild_and_compare(forge, pairs, options), "reproducibility")
+        return
     for result in build_services(forge, pairs, options):
         publish(forge, result, push=push, sbom=sbom, sign=sign)
 

@@ -51,9 +51,7 @@ def host_index_files(override: Path | None = None) -> list[IndexFile]:
         return []
     files = []
     for stanza in proc.stdout.split("\n\n"):
-        fields = dict(
-            line.split(": ", 1) for line in stanza.splitlines() if ": " in line
-        )
+        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line)
         path = Path(fields.get("Filename", ""))
         if fields.get("Filename") and path.is_file():
             files.append(IndexFile(path, fields.get("Release") or fields.get("Codename", "")))
@@ -110,8 +108,6 @@ def parse_packages(text: str) -> Iterable[tuple[str, str]]:
 
 def _read(path: Path) -> str:
     if path.suffix in (".lz4", ".gz", ".xz", ".zst", ".bz2", ".lzma"):
-        proc = subprocess.run(
-            [APT_HELPER, "cat-file", str(path)], capture_output=True, check=False
-        )
+        proc = subprocess.run([APT_HELPER, "cat-file", str(path)], capture_output=True, check=False)
         return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else ""
     return path.read_text(encoding="utf-8", errors="replace")

@@ -92,7 +92,12 @@ def served_for(forge: Forge, entry: dict) -> dict[str, str]:
 
 
 def record(
-    forge: Forge, release: str, name: str, image_id: str, suite: str, packages: dict[str, str],
+    forge: Forge,
+    release: str,
+    name: str,
+    image_id: str,
+    suite: str,
+    packages: dict[str, str],
     key: str,
 ) -> Path:
     path = lock_path(forge, release)
@@ -105,7 +110,7 @@ def record(
 
 
 def _copy_out(container: str, path: str) -> str:
-    proc = docker.run_bytes(["cp", f"{container}:{path}", "-"])
+    proc = docker.run_bytes(["cp", "--follow-link", f"{container}:{path}", "-"])
     with tarfile.open(fileobj=io.BytesIO(proc), mode="r:") as archive:
         member = next((m for m in archive if m.isfile()), None)
         handle = archive.extractfile(member) if member else None

@@ -59,7 +59,10 @@ def test_services_on_one_base_share_its_shared_targets():
         "imageforge/python-base:ubuntu-noble": "target:python-base-ubuntu-noble",
         "imageforge/venv-builder:ubuntu-noble": "target:venv-builder-ubuntu-noble",
     }
-    assert targets["python-base-ubuntu-noble"]["args"] == {"BASE_IMAGE": "ubuntu:noble"}
+    assert targets["python-base-ubuntu-noble"]["args"] == {
+        "BASE_IMAGE": "ubuntu:noble",
+        "SOURCE_DATE_EPOCH": "946684800",
+    }
     glance = targets["glance-2025-2"]
     assert glance["platforms"] == ["linux/amd64", "linux/arm64"]
     assert glance["secret"] == ["id=cacert,src=/ca.pem"]

@@ -53,7 +53,12 @@ def test_dry_run_prints_the_bake_file(tmp_path, forge_dirs):
         "venv-builder-example-base-1",
         "demo-2025-2",
     ]
-    assert base["args"] == {"BASE_IMAGE": "example/base:1"}
+    # Shared images are dated alike for every service; a service image by its commit.
+    assert base["args"] == {"BASE_IMAGE": "example/base:1", "SOURCE_DATE_EPOCH": "946684800"}
+    assert service["args"]["SOURCE_DATE_EPOCH"] == "1735689600"  # 2025-01-01, the commit's
+    apt_state = service["contexts"].pop("apt-state")
+    assert apt_state.startswith(f"{forge_dirs[1]}/apt-state/")
+    assert base["contexts"]["apt-state"] == apt_state
     assert base["context"] == str(project / "images" / "python-base")
     assert base["output"] == ["type=docker"]
     _, build_dir = forge_dirs

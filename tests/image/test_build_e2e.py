@@ -22,7 +22,7 @@ from imageforge.image.build import BuildOptions, build_service
 from imageforge.publish.lock import record_push
 from tests.support import RUN
 from tests.support.projects import make_forge
-from tests.support.synthetic import REGISTRY, SIX_PINNED, run_in
+from tests.support.synthetic import REGISTRY, SIX_PINNED, project_copy, run_in
 
 pytestmark = pytest.mark.docker
 SITE = "/var/lib/openstack/lib/python3.11/site-packages"
@@ -248,16 +248,6 @@ def test_a_carried_project_is_installed_from_its_patched_source(built):
     labels = docker.image_labels(result.reference)
     assert labels["org.imageforge.project.demo-plugin"].startswith(f"1.0.1 {plugin.commit} p1 ")
     assert "org.imageforge.library.demo-plugin" not in labels
-
-
-def project_copy(built, tmp_path, registry):
-    """The synthetic project copied to change it, its images tagged under ``registry``."""
-    _, _, project, _ = built
-    copy = tmp_path / "project"
-    shutil.copytree(project, copy)
-    manifest = copy / "releases.yaml"
-    manifest.write_text(manifest.read_text().replace(REGISTRY, f"{registry}-{RUN}"))
-    return copy
 
 
 def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image):

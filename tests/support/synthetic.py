@@ -190,6 +190,16 @@ def synthetic_project(root: Path) -> Path:
     return project
 
 
+def project_copy(built, tmp_path: Path, registry: str) -> Path:
+    """The synthetic project of ``built`` copied to change it, its images tagged under ``registry``."""
+    _, _, project, _ = built
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    manifest = copy / "releases.yaml"
+    manifest.write_text(manifest.read_text().replace(REGISTRY, f"{registry}-{RUN}"))
+    return copy
+
+
 def ca_marker_certificate(tmp_path_factory) -> tuple[Path, str]:
     """The host bundle plus a certificate of our own whose text we can look for in layers."""
     work = tmp_path_factory.mktemp("ca")
