@@ -242,7 +242,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
         entry = packagelock.recorded(
             forge, release.name, packagelock.entry_name(service.name, platform)
         )
-        key = final_key(input_key, packagelock.served_for(forge, entry) if entry else None)
+        key = packagelock.key_for(forge, input_key, entry)
         locked = entry["image"] if entry and entry.get("key") == key else ""
         arch = f"-{arch_of(platform)}" if platform and several else ""
         if options.push:
@@ -482,7 +482,12 @@ def _record_packages(forge: Forge, planned: PlannedImage, variant: Variant, refe
     key = final_key(variant.input_key, packagelock.served_for(forge, entry))
     name = packagelock.entry_name(planned.service, variant.platform)
     image_id = docker.image_id(reference) or ""
-    packagelock.record(forge, planned.release, name, image_id, suite, packages, key)
+    packagelock.record(
+        forge,
+        planned.release,
+        name,
+        packagelock.Record(image_id, variant.input_key, key, suite, packages),
+    )
     return key
 
 

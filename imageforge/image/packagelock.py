@@ -5,8 +5,8 @@ packages come from the build's library scan), so they are read from the
 image itself, from its dpkg database, right after the build, and kept in
 ``build/packages/<release>.json`` beside the digest lock (build/published):
 
-    {"keystone": {"image": "sha256:...", "key": "...", "suite": "bookworm",
-                  "packages": {"libssl3": "3.0.17-1~deb12u3", ...}}}
+    {"keystone": {"image": "sha256:...", "inputs": "...", "key": "...",
+                  "suite": "bookworm", "packages": {"libssl3": "3.0.17-1~deb12u3", ...}}}
 
 The content key of the next build takes, for each recorded package, the
 version the distribution serves now (image.aptindex), so an update of one
@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from imageforge.context import Forge
@@ -27,6 +28,7 @@ from imageforge.errors import ForgeError
 from imageforge.host import docker
 from imageforge.host.files import file_lock, under, write_atomically
 from imageforge.image import aptindex
+from imageforge.image.key import final_key
 
 _READ = ("/var/lib/dpkg/status", "/etc/os-release")
 
@@ -91,20 +93,34 @@ def served_for(forge: Forge, entry: dict) -> dict[str, str]:
     return {name: served.get(name, version) for name, version in packages.items()}
 
 
-def record(
-    forge: Forge,
-    release: str,
-    name: str,
-    image_id: str,
-    suite: str,
-    packages: dict[str, str],
-    key: str,
-) -> Path:
+def key_for(forge: Forge, input_key: str, entry: dict | None) -> str:
+    """The content key of an image whose inputs give ``input_key`` and whose lock entry is ``entry``.
+
+    Offline, the record stands: the key it gave, while the inputs are those it
+    was made for.
+    """
+    if entry is None:
+        return input_key
+    if forge.offline and entry.get("inputs") == input_key and entry.get("key"):
+        return str(entry["key"])
+    return final_key(input_key, served_for(forge, entry))
+
+
+@dataclass(frozen=True)
+class Record:
+    image: str  # the image's ID
+    inputs: str  # its inputs' key (its label)
+    key: str  # the key it answers to: the inputs' with its packages as served when recorded
+    suite: str  # its distribution's codename
+    packages: dict[str, str]
+
+
+def record(forge: Forge, release: str, name: str, entry: Record) -> Path:
     path = lock_path(forge, release)
     path.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(path.with_name(f".{path.name}.lock")):
         current = read_lock(path)
-        current[name] = {"image": image_id, "key": key, "suite": suite, "packages": packages}
+        current[name] = asdict(entry)
         write_atomically(path, json.dumps(current, indent=2, sort_keys=True) + "\n")
     return path
 

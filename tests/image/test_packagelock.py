@@ -30,8 +30,18 @@ def test_only_installed_packages_are_read():
 
 def test_records_are_kept_per_release_and_image(tmp_path):
     forge = bare_forge(tmp_path)
-    packagelock.record(forge, "2025.2", "demo", "sha256:1", "bookworm", {"file": "1"}, "k1")
-    packagelock.record(forge, "2025.2", "demo@linux/arm64", "sha256:2", "bookworm", {}, "k2")
+    packagelock.record(
+        forge,
+        "2025.2",
+        "demo",
+        packagelock.Record("sha256:1", "i1", "k1", "bookworm", {"file": "1"}),
+    )
+    packagelock.record(
+        forge,
+        "2025.2",
+        "demo@linux/arm64",
+        packagelock.Record("sha256:2", "i2", "k2", "bookworm", {}),
+    )
     assert packagelock.recorded(forge, "2025.2", "demo")["key"] == "k1"
     assert packagelock.recorded(forge, "2025.2", "demo@linux/arm64")["image"] == "sha256:2"
     assert packagelock.recorded(forge, "2025.1", "demo") is None
@@ -46,6 +56,15 @@ def test_offline_the_recorded_versions_stand(tmp_path):
     assert packagelock.served_for(online, entry) == {"file": "1:9.9", "zlib1g": "1:1.2.13"}
     offline = bare_forge(tmp_path, apt_index=index, offline=True)
     assert packagelock.served_for(offline, entry) == entry["packages"]
+
+
+def test_offline_the_recorded_key_stands_for_the_same_inputs(tmp_path):
+    entry = {"inputs": "i1", "key": "k1", "suite": "bookworm", "packages": {"file": "1:5.44-3"}}
+    offline = bare_forge(tmp_path, offline=True)
+    assert packagelock.key_for(offline, "i1", entry) == "k1"
+    # New inputs (a patch): the recorded versions with them.
+    assert packagelock.key_for(offline, "i2", entry) not in ("k1", "i2")
+    assert packagelock.key_for(offline, "i2", None) == "i2"
 
 
 def test_a_damaged_lock_is_one_line(tmp_path):
