@@ -334,6 +334,8 @@ def build_services(forge: Forge, pairs: Sequence[Pair], options: BuildOptions) -
     for p in planned:
         if p.manifest_list and p.target not in found:
             registry.create_list(p.tags, [v.image.tags[0] for v in p.variants])
+    # The key each image answers to once its packages are recorded (the next plan's).
+    answers: dict[str, str] = {}
     for p in planned:
         if p.manifest_list:  # a list keeps its inputs' key (its platforms are not read back)
             continue
@@ -341,17 +343,21 @@ def build_services(forge: Forge, pairs: Sequence[Pair], options: BuildOptions) -
             if (v.target in found or p.target in found) and v.locked_image:
                 continue  # found, and its record gives this very key: nothing new to read
             reference = p.tags[0] if options.push else v.image.tags[0]
-            answers_to = _record_packages(forge, p, v, reference)
-            if options.push and answers_to != p.key:  # found by that key on the next push
-                registry.add_tags(p.tags[-1], [_key_reference(p, answers_to)])
+            answers[v.target] = _record_packages(forge, p, v, reference)
+            if options.push and answers[v.target] != p.key:  # found by that key next push
+                registry.add_tags(p.tags[-1], [_key_reference(p, answers[v.target])])
     results = []
     rows: list[Row] = []
     for p in planned:
         entries: list[tuple[tuple[str, ...], str, bool, Variant | None]]
         if options.push:
-            entries = [(p.tags, p.key, p.target in found, None)]
+            key = answers.get(p.variants[0].target, p.key) if len(p.variants) == 1 else p.key
+            entries = [(p.tags, key, p.target in found, None)]
         else:
-            entries = [(v.image.tags, v.key, v.target in found, v) for v in p.variants]
+            entries = [
+                (v.image.tags, answers.get(v.target, v.key), v.target in found, v)
+                for v in p.variants
+            ]
         for tags, key, skipped, one in entries:
             size = None if options.push else _image_size(tags[0])
             base_size = _image_size((one or p.variants[0]).steps[0].tags[0])
