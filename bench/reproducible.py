@@ -48,7 +48,9 @@ def main() -> None:
             seconds = time.monotonic() - started
             ids = {r.reference: docker.image_id(r.reference) or "" for r in results}
             for reference, image_id in ids.items():
-                print(f"build {attempt}: {reference} {image_id} ({seconds:.0f} s for the selection)")
+                print(
+                    f"build {attempt}: {reference} {image_id} ({seconds:.0f} s for the selection)"
+                )
             if attempt == 1:  # kept under a tag of its own while the second build retags
                 for reference in ids:
                     docker.run(["tag", reference, f"{reference}-first-build"])
@@ -64,7 +66,9 @@ def main() -> None:
                 for line in differences(f"{reference}-first-build", reference):
                     print(f"  {line}")
             docker.run(["image", "rm", f"{reference}-first-build"], check=False)
-        print(f"{same}/{len(runs[0])} images reproduced bit for bit (ratio {same / len(runs[0]):.2f})")
+        print(
+            f"{same}/{len(runs[0])} images reproduced bit for bit (ratio {same / len(runs[0]):.2f})"
+        )
 
 
 if __name__ == "__main__":

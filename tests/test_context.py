@@ -36,3 +36,10 @@ def test_the_default_and_a_folder_of_its_own_are_fine(tmp_path):
     assert from_environment(manifest, {}).build_dir == tmp_path / "project" / "build"
     other = {"FORGE_BUILD_DIR": str(tmp_path / "b"), "FORGE_CACHE_DIR": str(tmp_path / "c")}
     assert from_environment(manifest, other).build_dir == tmp_path / "b"
+
+
+def test_an_apt_index_of_its_own_stands_in_for_the_hosts(tmp_path):
+    manifest = write_project(tmp_path / "project", VALID)
+    assert from_environment(manifest, {}).apt_index is None
+    chosen = from_environment(manifest, {"FORGE_APT_INDEX": str(tmp_path / "index")})
+    assert chosen.apt_index == tmp_path / "index"
