@@ -192,6 +192,8 @@ def constraints_override(c, pin, release=None):
         "in the build, as Atmosphere does for OVS",
         "check_reproducible": "build again with no cache and compare the image IDs; list the "
         "files that differ (exit 1)",
+        "pin_packages": "install each OS package at the version the package lock "
+        "(build/packages/) recorded for the image, as long as the mirror serves it",
     },
     iterable=["service", "release"],
 )
@@ -211,6 +213,7 @@ def build(
     summary_json=None,
     make_check=False,
     check_reproducible=False,
+    pin_packages=False,
 ):
     """Check out, patch, generate constraints; bake what changed in one BuildKit graph."""
     from imageforge.image.build import BuildOptions, build_services
@@ -232,6 +235,7 @@ def build(
         force=force,
         summary_json=Path(summary_json) if summary_json else None,
         make_check=make_check,
+        pin_packages=pin_packages,
     )
     pairs = forge.manifest.selection(_selection(release), _selection(service))
     if check_reproducible:

@@ -23,7 +23,8 @@ from imageforge.config.manifest import BUILD_KINDS, Pair
 from imageforge.context import Forge
 from imageforge.host import docker
 from imageforge.host.files import under
-from imageforge.image import aptindex, packagelock, platforms, registry
+from imageforge.image import packagelock, platforms, registry
+from imageforge.image.aptstate import AptState, apt_state
 from imageforge.image.bake import (
     BakeImage,
     bake_command,
@@ -55,6 +56,10 @@ class BuildOptions:
     # Images built from C: run the project's `make check` in the build (its
     # Dockerfile's MAKE_CHECK argument); the key differs, so it is built anew.
     make_check: bool = False
+    # Rebuild each OS package at the version the package lock recorded (as long
+    # as the mirror serves it); build_services fills ``pins`` from the lock.
+    pin_packages: bool = False
+    pins: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         platforms.parse(self.platform)  # a wrong platform is refused here, before anything runs
@@ -195,7 +200,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
         )
     builder, runtime = BUILD_KINDS[service.build]
     chosen = options.platforms
-    apt_state = ("apt-state", apt_state_folder(forge))
+    apt_state = ("apt-state", apt_state_of(forge, options).folder)
     several = len(chosen) > 1
 
     def variant(platform: str | None) -> Variant:
@@ -242,7 +247,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
         entry = packagelock.recorded(
             forge, release.name, packagelock.entry_name(service.name, platform)
         )
-        key = packagelock.key_for(forge, input_key, entry)
+        key = packagelock.key_for(forge, input_key, entry, pinned=bool(options.pins))
         locked = entry["image"] if entry and entry.get("key") == key else ""
         arch = f"-{arch_of(platform)}" if platform and several else ""
         if options.push:
@@ -277,6 +282,8 @@ def build_services(forge: Forge, pairs: Sequence[Pair], options: BuildOptions) -
     """
     if not options.dry_run:
         require_buildx()
+    if options.pin_packages and not options.pins:
+        options = replace(options, pins=tuple(sorted(packagelock.pins(forge, pairs).items())))
     started_at, started = time.time(), time.monotonic()
     planned = [_plan(forge, pair, plan_inputs(forge, pair), options) for pair in pairs]
     if options.dry_run:
@@ -290,7 +297,7 @@ def build_services(forge: Forge, pairs: Sequence[Pair], options: BuildOptions) -
         return []
     for p in planned:
         materialise(forge, p)
-    _write_apt_state(apt_state_folder(forge))
+    apt_state_of(forge, options).write()
     for base in dict.fromkeys(base_image_for(forge, p.release) for p in planned):
         _require_base_image(base)
     for p in planned:
@@ -511,20 +518,9 @@ def _describe(result: BuildResult, *, pushed: bool) -> str:
     return "\n".join(lines)
 
 
-def apt_state_folder(forge: Forge) -> Path:
-    """build/apt-state/<state>: the build context that tells BuildKit the apt index changed.
-
-    Its one file names the host's index state (image.aptindex); the steps that
-    install packages mount it, so they run again when, and only when, the
-    distribution has published something since.
-    """
-    state = aptindex.index_state(aptindex.host_index_files(forge.apt_index))
-    return under(forge.build_dir / "apt-state", state)
-
-
-def _write_apt_state(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "state").write_text(folder.name + "\n")
+def apt_state_of(forge: Forge, options: BuildOptions) -> AptState:
+    """The apt-state context of a build: the index state, and the pins when asked for."""
+    return apt_state(forge, dict(options.pins))
 
 
 def _context_folder(forge: Forge, release: str, service: str, name: str) -> Path:

@@ -20,9 +20,11 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from imageforge.config.manifest import Pair
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import docker
@@ -93,17 +95,44 @@ def served_for(forge: Forge, entry: dict) -> dict[str, str]:
     return {name: served.get(name, version) for name, version in packages.items()}
 
 
-def key_for(forge: Forge, input_key: str, entry: dict | None) -> str:
+def key_for(forge: Forge, input_key: str, entry: dict | None, *, pinned: bool = False) -> str:
     """The content key of an image whose inputs give ``input_key`` and whose lock entry is ``entry``.
 
-    Offline, the record stands: the key it gave, while the inputs are those it
-    was made for.
+    Offline, or with its packages pinned to the record, the record stands: the
+    key it gave, while the inputs are those it was made for.
     """
     if entry is None:
         return input_key
-    if forge.offline and entry.get("inputs") == input_key and entry.get("key"):
+    stands = forge.offline or pinned
+    if stands and entry.get("inputs") == input_key and entry.get("key"):
         return str(entry["key"])
-    return final_key(input_key, served_for(forge, entry))
+    return final_key(input_key, entry.get("packages", {}) if pinned else served_for(forge, entry))
+
+
+def pins(forge: Forge, pairs: Sequence[Pair]) -> dict[str, str]:
+    """Every package the lock records for the images of ``pairs``, at its recorded version.
+
+    One version per package: images recorded on different days may disagree,
+    and one build cannot pin both.
+    """
+    chosen: dict[str, tuple[str, str]] = {}
+    for pair in pairs:
+        lock = read_lock(lock_path(forge, pair.release))
+        for name, entry in lock.items():
+            if name.split("@", 1)[0] != pair.project:
+                continue
+            for package, version in entry.get("packages", {}).items():
+                known = chosen.setdefault(package, (version, f"{name} ({pair.release})"))
+                if known[0] != version:
+                    raise ForgeError(
+                        f"--pin-packages: {package} is recorded at {known[0]} for {known[1]} "
+                        f"and at {version} for {name} ({pair.release}); pin them in two builds"
+                    )
+    if not chosen:
+        raise ForgeError(
+            "--pin-packages: the package lock records none of these images; build them once first"
+        )
+    return {package: version for package, (version, _) in chosen.items()}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from imageforge.host import docker
 from imageforge.image import packagelock
 from imageforge.image.build import BuildOptions, build_services
 from tests.support.projects import make_forge
-from tests.support.synthetic import project_copy
+from tests.support.synthetic import project_copy, run_in
 
 pytestmark = pytest.mark.docker
 PAIRS = [Pair("2025.2", "demo"), Pair("2025.2", "demo-extra")]
@@ -80,3 +80,66 @@ def test_a_package_update_rebuilds_only_the_images_that_contain_it(built, tmp_pa
         for result in first:
             for tag in result.tags:
                 docker.run(["image", "rm", tag], check=False)
+
+
+def test_a_pinned_rebuild_installs_the_recorded_versions(built, tmp_path, base_image):
+    """tzdata recorded at the release's version, where an update suite serves a newer one:
+    --pin-packages installs the recorded one; without, the newest."""
+    copy = project_copy(built, tmp_path, "imageforge-test/pinned")
+    forge = make_forge(copy, tmp_path, base_image=base_image)
+    [first] = build_services(forge, [PAIRS[0]], BuildOptions())
+    try:
+        current = run_in(first.reference, "dpkg-query", "-W", "-f=${Version}", "tzdata")
+        released = _released_version(first.reference, "tzdata")
+        assert released != current, "no update suite serves a newer tzdata: nothing to pin"
+        path = packagelock.lock_path(forge, "2025.2")
+        lock = json.loads(path.read_text())
+        lock["demo"]["packages"]["tzdata"] = released
+        path.write_text(json.dumps(lock))
+        build_services(forge, [PAIRS[0]], BuildOptions(pin_packages=True, force=True))
+        assert run_in(first.reference, "dpkg-query", "-W", "-f=${Version}", "tzdata") == released
+        build_services(forge, [PAIRS[0]], BuildOptions(force=True))
+        assert run_in(first.reference, "dpkg-query", "-W", "-f=${Version}", "tzdata") == current
+    finally:
+        for tag in first.tags:
+            docker.run(["image", "rm", tag], check=False)
+
+
+def test_pinning_images_that_disagree_is_one_line(tmp_path):
+    from imageforge.errors import ForgeError
+    from tests.support.projects import bare_forge
+
+    forge = bare_forge(tmp_path)
+    for name, version in (("demo", "1"), ("demo-extra", "2")):
+        packagelock.record(
+            forge,
+            "2025.2",
+            name,
+            packagelock.Record("sha256:1", "i", "k", "bookworm", {"file": version}),
+        )
+    assert packagelock.pins(forge, PAIRS[:1]) == {"file": "1"}
+    with pytest.raises(ForgeError, match=r"file is recorded at 1 for demo \(2025.2\) and at 2"):
+        packagelock.pins(forge, PAIRS)
+    with pytest.raises(ForgeError, match="records none of these images"):
+        packagelock.pins(forge, [Pair("2025.1", "demo")])
+
+
+def _released_version(image: str, package: str) -> str:
+    """The version the release's main suite serves (apt-cache madison, in the image)."""
+    script = (
+        'ca=""; [ -s /run/cacert ] && ca="-o Acquire::https::CAInfo=/run/cacert"; '
+        f"apt-get -q $ca update >/dev/null && apt-cache madison {package}"
+    )
+    from imageforge.context import ca_bundle
+
+    bundle = ca_bundle()
+    mounts = ["--volume", f"{bundle}:/run/cacert:ro"] if bundle else []
+    rows = docker.run(
+        ["run", "--rm", "--user", "root", "--entrypoint", "sh", *mounts, image, "-c", script]
+    ).stdout.splitlines()
+    # "tzdata | 2025b-0+deb12u1 | http://... bookworm/main amd64 Packages": the suite without "-"
+    return next(
+        version.strip()
+        for _, version, where in (row.split("|") for row in rows)
+        if "-" not in where.split()[1].split("/")[0]
+    )
