@@ -358,8 +358,8 @@ def build_services(forge: Forge, pairs: Sequence[Pair], options: BuildOptions) -
     for p in planned:
         entries: list[tuple[tuple[str, ...], str, bool, Variant | None]]
         if options.push:
-            key = answers.get(p.variants[0].target, p.key) if len(p.variants) == 1 else p.key
-            entries = [(p.tags, key, p.target in found, None)]
+            # The key it was pushed under (its record's, when another, is a tag of it too).
+            entries = [(p.tags, p.key, p.target in found, None)]
         else:
             entries = [
                 (v.image.tags, answers.get(v.target, v.key), v.target in found, v)

@@ -3,7 +3,8 @@
 The selection is built as usual, then once more with ``--no-cache`` (every
 step of the graph runs again, the shared images included), and each image's
 ID (its config digest: labels, history, dates and every layer's digest) is
-compared with the first build's. Where they differ, both images are read back
+compared with the first build's; with ``--push``, the manifest digest each
+push left in the registry. Where they differ, both images are read back
 (``docker save``) and the report names what differs: a config field, or a
 layer's file by path and by what (content, mtime, mode, owner, only in one).
 
@@ -27,6 +28,7 @@ from imageforge.config.manifest import Pair
 from imageforge.context import Forge
 from imageforge.errors import ForgeError
 from imageforge.host import docker
+from imageforge.image import registry
 from imageforge.image.build import BuildOptions, build_services
 from imageforge.report import CheckReport, Finding
 
@@ -38,36 +40,53 @@ _SHOWN = 20  # differing files named per layer; the rest are counted
 def check_reproducible(
     forge: Forge, pairs: Sequence[Pair], options: BuildOptions
 ) -> list[CheckReport]:
-    """Build ``pairs``, build them again from nothing cached, and report each image."""
-    if options.push:
-        raise ForgeError(
-            "--check-reproducible compares two local builds; push once it passes (drop --push)"
-        )
-    first = {
-        r.reference: docker.image_id(r.reference) for r in build_services(forge, pairs, options)
-    }
+    """Build ``pairs``, build them again from nothing cached, and report each image.
+
+    Local builds compare image IDs; pushed ones (``options.push``) the
+    manifest digests the registry holds after each push, and where those
+    differ, the two images pulled back by digest.
+    """
+    identify = _manifest_digest if options.push else docker.image_id
+    first = {r.reference: identify(r.reference) for r in build_services(forge, pairs, options)}
     again = replace(forge, buildx_args=(*forge.buildx_args, "--no-cache"))
     summary = forge.build_dir / "summary-rebuild.json"
     rebuilt = build_services(again, pairs, replace(options, force=True, summary_json=summary))
+    what = "manifest digest" if options.push else "image ID"
     reports = []
     for result in rebuilt:
-        before, after = first.get(result.reference), docker.image_id(result.reference)
+        before, after = first.get(result.reference), identify(result.reference)
         report = CheckReport(
             result.reference, f"{result.reference}: built twice, the second time with no cache"
         )
         if before and before == after:
-            report.findings.append(Finding("image ID", True, f"{after} both times"))
+            report.findings.append(Finding(what, True, f"{after} both times"))
         elif before and after:
-            report.findings.append(Finding("image ID", False, f"{before}, then {after}"))
-            for line in differences(before, after):
+            report.findings.append(Finding(what, False, f"{before}, then {after}"))
+            a, b = (
+                _local(result.reference, before, options.push),
+                _local(result.reference, after, options.push),
+            )
+            for line in differences(a, b):
                 report.findings.append(Finding("differs", False, line))
-            docker.run(
-                ["image", "rm", before], check=False
-            )  # dangling now: the rebuild has its tags
+            if not options.push:  # dangling now: the rebuild has its tags
+                docker.run(["image", "rm", before], check=False)
         else:
-            report.findings.append(Finding("image ID", False, f"{result.reference} is not here"))
+            report.findings.append(Finding(what, False, f"{result.reference} is not here"))
         reports.append(report)
     return reports
+
+
+def _manifest_digest(reference: str) -> str | None:
+    return str(registry.manifest_of(reference)["digest"])
+
+
+def _local(reference: str, identity: str, pushed: bool) -> str:
+    """A local name of the image ``identity`` names: its ID, or pulled back by digest."""
+    if not pushed:
+        return identity
+    by_digest = f"{registry.repository_of(reference)}@{identity}"
+    docker.run(["pull", "--quiet", by_digest])
+    return by_digest
 
 
 def differences(first: str, second: str) -> list[str]:

@@ -53,3 +53,19 @@ def test_a_step_that_writes_the_time_is_named_by_its_file(built, tmp_path, base_
         assert all(any(p in d for p in planted) for d in details), details
     finally:
         _remove([report])
+
+
+def test_pushed_twice_the_registry_holds_one_manifest_digest(
+    built, tmp_path, base_image, local_registry
+):
+    copy = project_copy(built, tmp_path, "imageforge-test/reproducible-push")
+    manifest = copy / "releases.yaml"
+    text = manifest.read_text()
+    registry = text.split("registry: ", 1)[1].split(",", 1)[0]
+    manifest.write_text(text.replace(f"registry: {registry}", f"registry: {local_registry}/forge"))
+    forge = make_forge(copy, tmp_path, base_image=base_image)
+    [report] = check_reproducible(forge, [Pair("2025.2", "demo")], BuildOptions(push=True))
+    assert report.ok, report.table()
+    [finding] = report.findings
+    assert finding.check == "manifest digest" and finding.detail.startswith("sha256:")
+    assert report.name.startswith(f"{local_registry}/forge/demo:")
