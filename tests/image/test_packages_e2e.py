@@ -143,3 +143,20 @@ def _released_version(image: str, package: str) -> str:
         for _, version, where in (row.split("|") for row in rows)
         if "-" not in where.split()[1].split("/")[0]
     )
+
+
+def test_an_unchanged_repush_is_skipped_once_recorded(built, tmp_path, base_image, local_registry):
+    """The first push records the image and tags it with its record's key too: the next
+    push plans that key, finds it in the registry and pushes nothing."""
+    copy = project_copy(built, tmp_path, "imageforge-test/repush")
+    manifest = copy / "releases.yaml"
+    text = manifest.read_text()
+    registry = text.split("registry: ", 1)[1].split(",", 1)[0]
+    manifest.write_text(text.replace(f"registry: {registry}", f"registry: {local_registry}/forge"))
+    forge = make_forge(copy, tmp_path, base_image=base_image)
+    [first] = build_services(forge, [PAIRS[0]], BuildOptions(push=True))
+    entry = packagelock.recorded(forge, "2025.2", "demo")
+    assert entry["key"] != first.key  # the inputs' key, then the key with its packages
+    [again] = build_services(forge, [PAIRS[0]], BuildOptions(push=True))
+    assert _results(tmp_path) == {"demo": "up to date"}
+    assert again.skipped and again.key == entry["key"]
