@@ -54,6 +54,8 @@ class Forge:
     apt_mirror: str | None = None
     # A folder of Packages files standing in for the host's apt index (FORGE_APT_INDEX).
     apt_index: Path | None = None
+    # One shared dependency layer per release (image.shared); FORGE_SHARED_DEPS=0: none.
+    shared_deps: bool = True
     signing: Signing = field(default_factory=Signing)
     # Where inv audit asks for vulnerabilities (FORGE_VULN_URL; an OSV querybatch endpoint).
     vulnerability_url: str = OSV_QUERYBATCH
@@ -102,6 +104,7 @@ def from_environment(
         ca_bundle=ca_bundle(environ),
         apt_mirror=environ.get("FORGE_APT_MIRROR") or None,
         apt_index=Path(environ["FORGE_APT_INDEX"]) if environ.get("FORGE_APT_INDEX") else None,
+        shared_deps=flag({"FORGE_SHARED_DEPS": "1", **environ}, "FORGE_SHARED_DEPS"),
         signing=signing(environ),
         vulnerability_url=environ.get("FORGE_VULN_URL") or OSV_QUERYBATCH,
         interactive=sys.stdout.isatty() and environ.get("CI", "").lower() not in _TRUE,

@@ -53,7 +53,7 @@ def check_image_folders(manifest: Manifest, document: Document) -> None:
             raise ManifestError(f"{images / name}: missing Dockerfile (a shared image)")
     if images.is_dir():
         for folder in sorted(p for p in images.iterdir() if p.is_dir()):
-            shared = {n for pair in BUILD_KINDS.values() for n in pair}
+            shared = {n for pair in BUILD_KINDS.values() for n in pair} | set(SHARED_IMAGES)
             if folder.name not in services | derived | shared | {BACKING_FOLDER}:
                 raise ManifestError(
                     f"{folder}: image folder has no entry in {manifest.path.name}"

@@ -18,7 +18,8 @@ from imageforge.config.yamlnodes import Document, KeyPath, load_document
 from imageforge.errors import ManifestError
 
 # Image folders that every service builds on rather than services themselves.
-SHARED_IMAGES = ("python-base", "venv-builder")
+# shared-deps: a release's shared dependency layer (image.shared).
+SHARED_IMAGES = ("python-base", "venv-builder", "shared-deps")
 # How a service's image is built: which shared images its Dockerfile gets as
 # BUILDER_IMAGE and RUNTIME_IMAGE (in that order), and whether it is a Python
 # venv (requirements, constraints, patched libraries, the venv checks). A

@@ -40,6 +40,7 @@ from imageforge.image.inputs import BuildInputs, plan_inputs
 from imageforge.image.key import KEY_LABEL, content_key, final_key, key_tag, list_key
 from imageforge.image.plan import ImageBuild, shared_image_build, shared_image_tag
 from imageforge.image.progress import Image, State, run_bake, tail
+from imageforge.image.shared import shared_inputs, shared_step
 from imageforge.image.summary import Row, summary_table, write_summary
 from imageforge.image.tags import forge_revision, image_references, tag_names
 
@@ -202,6 +203,8 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
     chosen = options.platforms
     apt_state = ("apt-state", apt_state_of(forge, options).folder)
     several = len(chosen) > 1
+    # A Python venv starts from the release's shared dependency layer (image.shared).
+    shared_set = shared_inputs(forge, release.name) if service.is_python else None
 
     def variant(platform: str | None) -> Variant:
         base = platforms.base_context(base_image, platform)
@@ -214,6 +217,21 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
             )
             for name in (runtime, builder)
         ]
+        if shared_set is not None:
+            builder_step = shared[1]
+            builder_target = target_name(builder_step.name, builder_step.tags[0].rpartition(":")[2])
+            shared.append(
+                shared_step(
+                    images,
+                    shared_set,
+                    base_image,
+                    builder_step,
+                    builder_target,
+                    forge.ca_bundle,
+                    platform,
+                    platforms.local_tag,
+                )
+            )
         image = ImageBuild(
             name=service.name,
             # nova-compute: nova's folder, its own target.
@@ -224,6 +242,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
                 ("BUILDER_IMAGE", shared[1].tags[0]),
                 ("RUNTIME_IMAGE", shared[0].tags[0]),
                 ("RUNTIME_PACKAGES", " ".join(service.runtime_packages)),
+                *((("SHARED_DEPS_IMAGE", shared[2].tags[0]),) if shared_set is not None else ()),
                 # Installed at run time and read by the venv (install-runtime, build-venv).
                 *((("BINDINGS", " ".join(service.bindings)),) if service.bindings else ()),
                 *((("MAKE_CHECK", "1"),) if options.make_check and not service.is_python else ()),
@@ -538,6 +557,7 @@ def materialise(forge: Forge, planned: PlannedImage) -> None:
     if inputs.constraints is None:  # built from C: the source is its only context
         return
     inputs.constraints.write()
+    shared_inputs(forge, planned.release).write()
     deps = _context_folder(forge, planned.release, planned.service, "deps")
     write_context(deps, list(inputs.requirements), inputs.service.package)
     folder = _context_folder(forge, planned.release, planned.service, "libraries")

@@ -122,6 +122,7 @@ def synthetic_project(root: Path) -> Path:
     project = root / "project"
     shutil.copytree(ROOT / "images" / "python-base", project / "images" / "python-base")
     shutil.copytree(ROOT / "images" / "venv-builder", project / "images" / "venv-builder")
+    shutil.copytree(ROOT / "images" / "shared-deps", project / "images" / "shared-deps")
     shutil.copytree(ROOT / "images" / "backing", project / "images" / "backing")
     (project / "images" / "demo").mkdir(parents=True)
     (project / "images" / "demo" / "Dockerfile").write_text(
