@@ -51,8 +51,20 @@ def test_dry_run_prints_the_bake_file(tmp_path, forge_dirs):
     assert bake["group"]["default"]["targets"] == [
         "python-base-example-base-1",
         "venv-builder-example-base-1",
+        "shared-deps-2025-2-example-base-1",
         "demo-2025-2",
     ]
+    # The release's shared dependency layer: on venv-builder, from every Python
+    # service's requirements and the release's constraints.
+    shared = targets["shared-deps-2025-2-example-base-1"]
+    assert shared["contexts"]["imageforge/venv-builder:example-base-1"] == (
+        "target:venv-builder-example-base-1"
+    )
+    assert (
+        shared["contexts"]["requirements"]
+        == f"{forge_dirs[1]}/contexts/2025.2/_shared/requirements"
+    )
+    assert service["args"]["SHARED_DEPS_IMAGE"] == "imageforge/shared-deps:2025.2-example-base-1"
     # Shared images are dated alike for every service; a service image by its commit.
     assert base["args"] == {"BASE_IMAGE": "example/base:1", "SOURCE_DATE_EPOCH": "946684800"}
     assert service["args"]["SOURCE_DATE_EPOCH"] == "1735689600"  # 2025-01-01, the commit's
@@ -70,6 +82,7 @@ def test_dry_run_prints_the_bake_file(tmp_path, forge_dirs):
         # The shared images come from the same graph, not from an image store.
         "imageforge/python-base:example-base-1": "target:python-base-example-base-1",
         "imageforge/venv-builder:example-base-1": "target:venv-builder-example-base-1",
+        "imageforge/shared-deps:2025.2-example-base-1": "target:shared-deps-2025-2-example-base-1",
     }
     assert service["args"]["BUILDER_IMAGE"] == "imageforge/venv-builder:example-base-1"
     assert service["secret"] == ["id=cacert,src=/etc/hostname"]
