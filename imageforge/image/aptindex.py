@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from imageforge.context import Forge
 from imageforge.host.files import write_atomically
 from imageforge.image.debversion import newest
 
@@ -34,6 +35,18 @@ _SUITE_SUFFIXES = ("", "-updates", "-security")
 class IndexFile:
     path: Path
     suite: str  # bookworm, bookworm-updates, bookworm-security; "" when not known
+
+
+def index_files(forge: Forge) -> list[IndexFile]:
+    """The index files of this host (or FORGE_APT_INDEX), asked once per command.
+
+    ``apt-get indextargets`` takes a second or two; a build plans each image
+    (and its apt-state) with them.
+    """
+    memo_key = ("apt-index-files", forge.apt_index)
+    if memo_key not in forge.memo:
+        forge.memo[memo_key] = host_index_files(forge.apt_index)
+    return forge.memo[memo_key]
 
 
 def host_index_files(override: Path | None = None) -> list[IndexFile]:

@@ -40,7 +40,7 @@ class AptState:
 
 def apt_state(forge: Forge, pins: dict[str, str] | None = None) -> AptState:
     """The context for a build whose packages are pinned to ``pins`` (none: the index decides)."""
-    state = aptindex.index_state(aptindex.host_index_files(forge.apt_index))
+    state = aptindex.index_state(aptindex.index_files(forge))
     preferences = "".join(
         f"Package: {name}\nPin: version {version}\nPin-Priority: 1001\n\n"
         for name, version in sorted((pins or {}).items())

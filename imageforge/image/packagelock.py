@@ -90,7 +90,7 @@ def served_for(forge: Forge, entry: dict) -> dict[str, str]:
     packages: dict[str, str] = entry.get("packages", {})
     if forge.offline:
         return dict(packages)
-    files = aptindex.suite_files(aptindex.host_index_files(forge.apt_index), entry.get("suite", ""))
+    files = aptindex.suite_files(aptindex.index_files(forge), entry.get("suite", ""))
     served = aptindex.served_versions(files, forge.cache)
     return {name: served.get(name, version) for name, version in packages.items()}
 
