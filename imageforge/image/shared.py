@@ -39,6 +39,8 @@ from imageforge.patches.export import export_project
 NAME = "shared-deps"
 # The folder of the context: one requirements file per service, and what stays out.
 EXCLUDE = "source-built.txt"
+# A service's constraints for building sdists, beside its Dockerfile (UV_BUILD_CONSTRAINT).
+BUILD_CONSTRAINTS = "build-constraints.txt"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,11 @@ def shared_inputs(forge: Forge, release: str) -> SharedInputs:
                 export.tree, settings.extras, settings.pip_packages, f"{project} ({release})"
             )
             files.append((f"{project}.txt", "".join(f"{line}\n" for line in lines)))
+            # Constraints for building its sdists (horizon's XStatic need an older
+            # setuptools): resolving reads their metadata, so it builds them too.
+            build = forge.root / "images" / project / BUILD_CONSTRAINTS
+            if build.is_file():
+                files.append((f"{project}.build", build.read_text()))
     for library in rel.patched_libraries:
         source_built.add(export_project(forge, Pair(release, library.name)).package)
     files.append((EXCLUDE, "".join(f"{name}\n" for name in sorted(source_built))))
