@@ -218,19 +218,8 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
             for name in (runtime, builder)
         ]
         if shared_set is not None:
-            builder_step = shared[1]
-            builder_target = target_name(builder_step.name, builder_step.tags[0].rpartition(":")[2])
             shared.append(
-                shared_step(
-                    images,
-                    shared_set,
-                    base_image,
-                    builder_step,
-                    builder_target,
-                    forge.ca_bundle,
-                    platform,
-                    platforms.local_tag,
-                )
+                shared_step(images, shared_set, base_image, shared[1], forge.ca_bundle, platform)
             )
         image = ImageBuild(
             name=service.name,

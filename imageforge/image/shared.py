@@ -32,6 +32,8 @@ from imageforge.config.manifest import Pair
 from imageforge.constraints.generate import Constraints, compute, source_versions
 from imageforge.context import Forge
 from imageforge.host.files import under
+from imageforge.image import platforms
+from imageforge.image.bake import target_name
 from imageforge.image.deps import dependency_lines
 from imageforge.image.plan import ImageBuild, shared_image_tag
 from imageforge.patches.export import export_project
@@ -116,17 +118,17 @@ def shared_step(
     inputs: SharedInputs,
     base_image: str,
     builder: ImageBuild,
-    builder_target: str,
     ca_bundle: Path | None,
     platform: str | None,
-    local_tag,
 ) -> ImageBuild:
     """The shared-deps target of ``inputs.release`` on ``builder`` (the venv-builder step)."""
     tag = shared_image_tag(NAME, f"{inputs.release}-{base_image}")
+    builder_target = target_name(builder.name, builder.tags[0].rpartition(":")[2])
     return ImageBuild(
         name=NAME,
         folder=images / NAME,
-        tags=(local_tag(tag, platform),),
+        tags=(platforms.local_tag(tag, platform),),
+        # The inputs' digest as an argument: the shared layer is part of each image's key.
         build_args=(("BUILDER_IMAGE", builder.tags[0]), ("SHARED_INPUTS", inputs.digest)),
         contexts=(
             (builder.tags[0], f"target:{builder_target}"),
