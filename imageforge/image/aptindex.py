@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imageforge.context import Forge
+from imageforge.errors import ForgeError
 from imageforge.host.files import write_atomically
 from imageforge.image.debversion import newest
 
@@ -52,6 +53,8 @@ def index_files(forge: Forge) -> list[IndexFile]:
 def host_index_files(override: Path | None = None) -> list[IndexFile]:
     """The Packages files apt has on this host (or every file in ``override``)."""
     if override is not None:
+        if not override.is_dir():
+            raise ForgeError(f"FORGE_APT_INDEX={override}: not a folder (of Packages files)")
         return [IndexFile(path, "") for path in sorted(override.iterdir()) if path.is_file()]
     try:
         proc = subprocess.run(

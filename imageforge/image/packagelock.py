@@ -51,8 +51,14 @@ def read_lock(path: Path) -> dict[str, dict]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, OSError) as err:
         raise ForgeError(f"{path}: not a package lock ({err}); delete it and build again") from err
-    if not isinstance(data, dict):
-        raise ForgeError(f"{path}: not a package lock (expected an object); delete it")
+    for name, entry in data.items() if isinstance(data, dict) else [("", None)]:
+        packages = entry.get("packages") if isinstance(entry, dict) else None
+        if not isinstance(packages, dict) or not all(isinstance(v, str) for v in packages.values()):
+            where = f" at {name!r}" if name else ""
+            raise ForgeError(
+                f"{path}: not a package lock{where} (expected each image's object with "
+                '"packages": {name: version}); delete it and build again'
+            )
     return data
 
 

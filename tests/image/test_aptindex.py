@@ -75,3 +75,10 @@ def test_the_hosts_own_index_is_found_and_read():
     some = files[0]
     stanzas = list(aptindex.parse_packages(aptindex._read(some.path)))
     assert len(stanzas) > 100 and all(version for _, version in stanzas)
+
+
+def test_an_index_folder_that_is_not_there_is_one_line(tmp_path):
+    from imageforge.errors import ForgeError
+
+    with pytest.raises(ForgeError, match=r"FORGE_APT_INDEX=.*/nowhere: not a folder"):
+        aptindex.host_index_files(tmp_path / "nowhere")

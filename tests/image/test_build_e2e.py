@@ -22,7 +22,7 @@ from imageforge.image.build import BuildOptions, build_service
 from imageforge.publish.lock import record_push
 from tests.support import RUN
 from tests.support.projects import make_forge
-from tests.support.synthetic import REGISTRY, SIX_PINNED, project_copy, run_in
+from tests.support.synthetic import REGISTRY, SIX_PINNED, add_demo_extra, project_copy, run_in
 
 pytestmark = pytest.mark.docker
 SITE = "/var/lib/openstack/lib/python3.11/site-packages"
@@ -376,18 +376,7 @@ def test_an_image_from_a_target_of_the_services_dockerfile(built, tmp_path, base
     from imageforge.verify.service import smoke_service
 
     copy = project_copy(built, tmp_path, "imageforge-test/derived")
-    manifest = copy / "releases.yaml"
-    manifest.write_text(
-        manifest.read_text().replace(
-            "pip_packages: [gunicorn]",
-            "pip_packages: [gunicorn]\n    images: {demo-extra: {target: extra, runtime_packages: [file]}}",
-        )
-    )
-    dockerfile = copy / "images" / "demo" / "Dockerfile"
-    text = dockerfile.read_text()
-    last = text.rindex("FROM ${RUNTIME_IMAGE}\n")
-    stage = text[last:].replace("FROM ${RUNTIME_IMAGE}\n", "FROM ${RUNTIME_IMAGE} AS extra\n", 1)
-    dockerfile.write_text(text[:last] + stage + "\n" + text[last:])
+    add_demo_extra(copy)
     (copy / "images" / "demo-extra").mkdir()
     (copy / "images" / "demo-extra" / "smoke.yaml").write_text(
         "checks:\n  - name: file is there\n    command: [sh, -c, 'command -v file']\n"

@@ -67,11 +67,15 @@ def test_offline_the_recorded_key_stands_for_the_same_inputs(tmp_path):
     assert packagelock.key_for(offline, "i2", None) == "i2"
 
 
-def test_a_damaged_lock_is_one_line(tmp_path):
+@pytest.mark.parametrize(
+    "text",
+    ["{not json", "[]", '{"demo": []}', '{"demo": {"packages": ["file"]}}', '{"demo": {}}'],
+)
+def test_a_damaged_lock_is_one_line(tmp_path, text):
     forge = bare_forge(tmp_path)
     path = packagelock.lock_path(forge, "2025.2")
     path.parent.mkdir(parents=True)
-    path.write_text("{not json")
+    path.write_text(text)
     with pytest.raises(ForgeError, match=r"2025.2.json: not a package lock"):
         packagelock.recorded(forge, "2025.2", "demo")
 

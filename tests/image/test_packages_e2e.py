@@ -19,7 +19,7 @@ from imageforge.host import docker
 from imageforge.image import packagelock
 from imageforge.image.build import BuildOptions, build_services
 from tests.support.projects import make_forge
-from tests.support.synthetic import project_copy, run_in
+from tests.support.synthetic import add_demo_extra, project_copy, run_in
 
 pytestmark = pytest.mark.docker
 PAIRS = [Pair("2025.2", "demo"), Pair("2025.2", "demo-extra")]
@@ -32,18 +32,7 @@ def _results(tmp_path) -> dict[str, str]:
 
 def test_a_package_update_rebuilds_only_the_images_that_contain_it(built, tmp_path, base_image):
     copy = project_copy(built, tmp_path, "imageforge-test/packages")
-    manifest = copy / "releases.yaml"
-    manifest.write_text(
-        manifest.read_text().replace(
-            "pip_packages: [gunicorn]",
-            "pip_packages: [gunicorn]\n    images: {demo-extra: {target: extra, runtime_packages: [file]}}",
-        )
-    )
-    dockerfile = copy / "images" / "demo" / "Dockerfile"
-    text = dockerfile.read_text()
-    last = text.rindex("FROM ${RUNTIME_IMAGE}\n")
-    stage = text[last:].replace("FROM ${RUNTIME_IMAGE}\n", "FROM ${RUNTIME_IMAGE} AS extra\n", 1)
-    dockerfile.write_text(text[:last] + stage + "\n" + text[last:])
+    add_demo_extra(copy)
     index = tmp_path / "apt-index"
     index.mkdir()
     (index / "Packages").write_text("Package: unrelated\nVersion: 1.0\n")

@@ -201,6 +201,23 @@ def project_copy(built, tmp_path: Path, registry: str) -> Path:
     return copy
 
 
+def add_demo_extra(project: Path) -> None:
+    """services.demo.images.demo-extra: a target of demo's Dockerfile (stage "extra", the
+    runtime stage again) with the runtime package ``file``, as nova-compute is of nova's."""
+    manifest = project / "releases.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "pip_packages: [gunicorn]",
+            "pip_packages: [gunicorn]\n    images: {demo-extra: {target: extra, runtime_packages: [file]}}",
+        )
+    )
+    dockerfile = project / "images" / "demo" / "Dockerfile"
+    text = dockerfile.read_text()
+    last = text.rindex("FROM ${RUNTIME_IMAGE}\n")
+    stage = text[last:].replace("FROM ${RUNTIME_IMAGE}\n", "FROM ${RUNTIME_IMAGE} AS extra\n", 1)
+    dockerfile.write_text(text[:last] + stage + "\n" + text[last:])
+
+
 def ca_marker_certificate(tmp_path_factory) -> tuple[Path, str]:
     """The host bundle plus a certificate of our own whose text we can look for in layers."""
     work = tmp_path_factory.mktemp("ca")
