@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import tarfile
+import uuid
 
 import pytest
 
@@ -263,13 +264,16 @@ def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image
     tree = first.inputs.service.tree
     before = (tree / "demo" / "__init__.py").read_text()
     series = copy / "patches" / "demo" / "2025.2"
+    # A note no earlier run wrote: images are reproducible now, so the same tree
+    # built before on this engine would be a cache hit, not the rebuild checked here.
+    note = f"# a note {uuid.uuid4().hex}"
     (series / "0002-note.patch").write_text(
         "Subject: [PATCH] A note\n\n---\n"
         "diff --git a/demo/__init__.py b/demo/__init__.py\n"
         "--- a/demo/__init__.py\n+++ b/demo/__init__.py\n"
         f"@@ -1,{len(before.splitlines())} +1,{len(before.splitlines()) + 1} @@\n"
         + "".join(f" {line}\n" for line in before.splitlines())
-        + "+# a note\n"
+        + f"+{note}\n"
     )
     with (series / "series").open("a") as listing:
         listing.write("0002-note.patch\n")
@@ -292,7 +296,7 @@ def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image
             "deps": "CACHED",
             "service": "DONE",
         }, output[-3000:]
-        assert run_in(second.reference, "tail", "-n1", f"{SITE}/demo/__init__.py") == "# a note"
+        assert run_in(second.reference, "tail", "-n1", f"{SITE}/demo/__init__.py") == note
         assert smoke_service(forge(), Pair("2025.2", "demo"), BuildOptions()).ok
     finally:
         for tag in {*first.tags, *second.tags}:
