@@ -612,12 +612,35 @@ def patches_export(c, service, release, dry_run=False, normalize=False):
     edit.export(_forge(), _pair(service, release), dry_run=dry_run, normalize=normalize)
 
 
+@task(
+    name="test",
+    help={
+        "service": "project (service or patched library) whose series to test",
+        "release": "release of the series",
+        "all_tests": "run the whole unit suite, not only the tests near the patches",
+        "concurrency": "test processes (default: 2)",
+    },
+)
+@reports_errors
+def patches_test(c, service, release, all_tests=False, concurrency=2):
+    """Run upstream's unit tests near each patch, with and without the series; exit 1 on new failures."""
+    from imageforge.unittests.check import prove_series, report_text
+
+    report = prove_series(
+        _forge(), _pair(service, release), all_tests=all_tests, concurrency=int(concurrency)
+    )
+    print(report_text(report))
+    if not report.ok:
+        raise Exit(f"error: {service} ({release}): the series breaks unit tests", code=1)
+
+
 patches = Collection("patches")
 patches.add_task(patches_check)
 patches.add_task(patches_lint)
 patches.add_task(patches_refresh)
 patches.add_task(patches_edit)
 patches.add_task(patches_export)
+patches.add_task(patches_test)
 constraints = Collection("constraints")
 constraints.add_task(constraints_, default=True)
 constraints.add_task(constraints_override)

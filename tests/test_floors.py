@@ -19,6 +19,7 @@ FLOORS = [
     "constraints",
     "patches",
     "image",
+    "unittests",
     "verify",
     "publish",
     "maintain",

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import re
 
-from imageforge.config.manifest import BACKING_FOLDER, BUILD_KINDS, SHARED_IMAGES, Manifest
+from imageforge.config.manifest import (
+    BACKING_FOLDER,
+    BUILD_KINDS,
+    SHARED_IMAGES,
+    TOOL_IMAGES,
+    Manifest,
+)
 from imageforge.config.yamlnodes import Document
 from imageforge.errors import ManifestError
 
@@ -54,6 +60,7 @@ def check_image_folders(manifest: Manifest, document: Document) -> None:
     if images.is_dir():
         for folder in sorted(p for p in images.iterdir() if p.is_dir()):
             shared = {n for pair in BUILD_KINDS.values() for n in pair} | set(SHARED_IMAGES)
+            shared |= set(TOOL_IMAGES)
             if folder.name not in services | derived | shared | {BACKING_FOLDER}:
                 raise ManifestError(
                     f"{folder}: image folder has no entry in {manifest.path.name}"

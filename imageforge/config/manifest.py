@@ -20,6 +20,9 @@ from imageforge.errors import ManifestError
 # Image folders that every service builds on rather than services themselves.
 # shared-deps: a release's shared dependency layer (image.shared).
 SHARED_IMAGES = ("python-base", "venv-builder", "shared-deps")
+# Image folders of the forge's own tools, built on demand, not required:
+# unit-tests, the environment of inv patches.test (imageforge.unittests).
+TOOL_IMAGES = ("unit-tests",)
 # How a service's image is built: which shared images its Dockerfile gets as
 # BUILDER_IMAGE and RUNTIME_IMAGE (in that order), and whether it is a Python
 # venv (requirements, constraints, patched libraries, the venv checks). A

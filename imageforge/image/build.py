@@ -581,6 +581,16 @@ def _image_size(reference: str) -> int | None:
     return int(result.stdout.strip()) if result.returncode == 0 else None
 
 
+def prepared_plan(forge: Forge, pair: Pair, options: BuildOptions) -> PlannedImage:
+    """The plan of one image with everything its bake reads written, for a graph that
+    builds one of its stages (inv patches.test builds the deps stage)."""
+    planned = _plan(forge, pair, plan_inputs(forge, pair), options)
+    materialise(forge, planned)
+    apt_state_of(forge, options).write()
+    _require_base_image(base_image_for(forge, pair.release))
+    return planned
+
+
 def planned_image(
     forge: Forge, pair: Pair, options: BuildOptions | None = None
 ) -> tuple[ImageBuild, BuildInputs]:

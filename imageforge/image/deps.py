@@ -49,6 +49,28 @@ def dependency_lines(
     return [*lines, *pip_packages]
 
 
+TEST_REQUIREMENTS = "test-requirements.txt"
+# The extras projects declare their test dependencies under (pyproject.toml, setup.cfg).
+TEST_EXTRAS = ("test", "tests", "testing")
+
+
+def test_requirement_lines(tree: Path, name: str) -> list[str]:
+    """What a project's unit tests need: test-requirements.txt and its test extras.
+
+    Includes (``-r``), constraints (``-c``) and editable lines are left out:
+    the release's constraints apply, and the project is installed by itself.
+    """
+    lines = [
+        line
+        for line in _requirement_lines(tree / TEST_REQUIREMENTS)
+        if not line.startswith(("-r", "-c", "-e", "--"))
+    ]
+    declared = _extras(tree, _pyproject(tree, name).get("project", {}), name)
+    for extra in TEST_EXTRAS:
+        lines += declared.get(extra, [])
+    return lines
+
+
 def write_context(folder: Path, lines: list[str], service_package: str) -> Path:
     """``folder`` holding requirements.txt with ``lines`` and service.txt naming the service.
 

@@ -101,15 +101,19 @@ def export_project(forge: Forge, pair: Pair) -> Export:
     return export_source(forge, pinned(forge, pair), series)
 
 
-def export_source(forge: Forge, target: Pinned, series: Series | None = None) -> Export:
+def export_source(
+    forge: Forge, target: Pinned, series: Series | None = None, folder: Path | None = None
+) -> Export:
     """Export ``target`` with ``series`` applied, unless that export is already in place.
 
     A patch that does not apply raises PatchError naming the patch, file and
     hunk, and leaves no tree behind (the previous complete export, if any, stays).
+    ``folder`` puts the export elsewhere than the build's (the unpatched baseline
+    of inv patches.test).
     """
     patches = series.patches if series else ()
     series_digest = series.digest if series else ""
-    folder = export_folder(forge.build_dir, target.pair)
+    folder = folder or export_folder(forge.build_dir, target.pair)
     with file_lock(folder.with_name(f".{folder.name}.lock")):
         _remove_stale_work(folder, forge.log)
         current = read_export(folder)

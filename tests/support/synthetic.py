@@ -100,13 +100,44 @@ checks:
 """
 
 
+# Upstream's unit tests (inv patches.test): a suite as stestr finds it, a test
+# requirement only the test image installs, and one test upstream left broken.
+UNIT_TESTS = {
+    ".stestr.conf": "[DEFAULT]\ntest_path=./demo/tests/unit\ntop_dir=./\n",
+    "test-requirements.txt": "iniconfig # MIT\n",
+    "demo/checks.py": "def is_even(number):\n    return number % 2 == 0\n",
+    "demo/tests/__init__.py": "",
+    "demo/tests/unit/__init__.py": "",
+    "demo/tests/unit/test_checks.py": (
+        "import unittest\n\nimport iniconfig  # noqa: F401 (a test requirement)\n\n"
+        "from demo import checks\n\n\n"
+        "class TestChecks(unittest.TestCase):\n"
+        "    def test_even(self):\n"
+        "        self.assertTrue(checks.is_even(2))\n"
+        "        self.assertFalse(checks.is_even(3))\n\n"
+        "    def test_known_broken(self):\n"
+        "        self.assertEqual(1, 2, 'broken upstream, before any patch')\n"
+    ),
+    "demo/tests/unit/test_greeting.py": (
+        "import unittest\n\nfrom demo.greeting import greet\n\n\n"
+        "class TestGreeting(unittest.TestCase):\n"
+        "    def test_names_the_person(self):\n"
+        "        self.assertTrue(greet('x').endswith(', x'))\n"
+    ),
+}
+
+
 def synthetic_project(root: Path) -> Path:
     """releases.yaml, images/ and patches/ for service 'demo' in release 2025.2."""
     service = make_upstream(root / "upstream", "demo")
     service.checkout("stable/2025.2")
     service.commit(
-        {"requirements.txt": "pbr>=5.5.0\nsix\ndemo-lib\nPyMySQL\n", "demo/api.py": NOTES_API},
-        "Depend on six and demo-lib; keep notes in a database",
+        {
+            "requirements.txt": "pbr>=5.5.0\nsix\ndemo-lib\nPyMySQL\n",
+            "demo/api.py": NOTES_API,
+            **UNIT_TESTS,
+        },
+        "Depend on six and demo-lib; keep notes in a database; unit tests",
     )
     service.tag("1.0.2")
     library = make_upstream(root / "upstream", "demo-lib")  # tags 1.0.0 and 1.0.1
@@ -124,6 +155,7 @@ def synthetic_project(root: Path) -> Path:
     shutil.copytree(ROOT / "images" / "venv-builder", project / "images" / "venv-builder")
     shutil.copytree(ROOT / "images" / "shared-deps", project / "images" / "shared-deps")
     shutil.copytree(ROOT / "images" / "backing", project / "images" / "backing")
+    shutil.copytree(ROOT / "images" / "unit-tests", project / "images" / "unit-tests")
     (project / "images" / "demo").mkdir(parents=True)
     (project / "images" / "demo" / "Dockerfile").write_text(
         (ROOT / "images" / "keystone" / "Dockerfile").read_text().replace("keystone", "demo")
