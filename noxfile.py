@@ -112,6 +112,19 @@ def patches(session: nox.Session, release: str, project: str) -> None:
 
 
 @nox.session(default=False)
+@nox.parametrize(("release", "project"), PROJECTS)
+def unit(session: nox.Session, release: str, project: str) -> None:
+    """Upstream's unit tests near each patch of the series, with and without it (Docker)."""
+    from imageforge.config.manifest import Pair
+    from imageforge.patches.series import series_for
+
+    if series_for(_forge().manifest, Pair(release, project)) is None:
+        session.skip(f"{project} ({release}) carries no patch series")
+    inv = _tool(session, "inv")
+    session.run(inv, "patches.test", "-r", release, "-s", project, *session.posargs, external=True)
+
+
+@nox.session(default=False)
 @nox.parametrize(("release", "service"), PAIRS)
 def build(session: nox.Session, release: str, service: str) -> None:
     """Build one service image (extra arguments go to inv build, e.g. -- --base-image IMAGE)."""

@@ -615,23 +615,37 @@ def patches_export(c, service, release, dry_run=False, normalize=False):
 @task(
     name="test",
     help={
-        "service": "project (service or patched library) whose series to test",
+        "service": "project (service, carried project or patched library) whose series to test",
         "release": "release of the series",
+        "since": "instead: every series changed since this commit of the forge (CI)",
         "all_tests": "run the whole unit suite, not only the tests near the patches",
         "concurrency": "test processes (default: 2)",
     },
 )
 @reports_errors
-def patches_test(c, service, release, all_tests=False, concurrency=2):
+def patches_test(c, service=None, release=None, since=None, all_tests=False, concurrency=2):
     """Run upstream's unit tests near each patch, with and without the series; exit 1 on new failures."""
+    from imageforge.patches.series import changed_since
     from imageforge.unittests.check import prove_series, report_text
 
-    report = prove_series(
-        _forge(), _pair(service, release), all_tests=all_tests, concurrency=int(concurrency)
-    )
-    print(report_text(report))
-    if not report.ok:
-        raise Exit(f"error: {service} ({release}): the series breaks unit tests", code=1)
+    forge = _forge()
+    if since:
+        pairs = changed_since(forge.manifest, since)
+        if not pairs:
+            print(f"no patch series changed since {since}")
+            return
+    elif service and release:
+        pairs = [_pair(service, release)]
+    else:
+        raise Exit("error: give --service and --release, or --since COMMIT", code=2)
+    broken = []
+    for pair in pairs:
+        report = prove_series(forge, pair, all_tests=all_tests, concurrency=int(concurrency))
+        print(report_text(report))
+        if not report.ok:
+            broken.append(str(pair))
+    if broken:
+        raise Exit(f"error: the series breaks unit tests: {', '.join(broken)}", code=1)
 
 
 patches = Collection("patches")

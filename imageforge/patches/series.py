@@ -14,6 +14,7 @@ from pathlib import Path
 
 from imageforge.config.manifest import Manifest, Pair
 from imageforge.errors import ForgeError
+from imageforge.host import git
 from imageforge.host.files import under
 
 SERIES_FILE = "series"
@@ -117,3 +118,27 @@ def select(
         if (not releases or series.release in releases)
         and (not projects or series.project in projects)
     ]
+
+
+def changed_since(manifest: Manifest, since: str) -> list[Pair]:
+    """The pairs whose series folder changed between commit ``since`` and the work tree.
+
+    Read from the forge's own repository (``git diff``), for CI to test only
+    the series a change touches. A series removed since has nothing to test.
+    """
+    root = manifest.root
+    try:
+        listing = git.text(["diff", "--name-only", since, "--", "patches/"], cwd=root)
+        listing += "\n" + git.text(
+            ["ls-files", "--others", "--exclude-standard", "--", "patches/"], cwd=root
+        )
+    except git.GitError as err:
+        raise SeriesError(f"cannot tell which series changed since {since!r}: {err}") from err
+    pairs: dict[Pair, None] = {}
+    for path in listing.splitlines():
+        parts = path.split("/")
+        if len(parts) >= 4 and parts[0] == "patches":
+            pair = Pair(parts[2], parts[1])
+            if series_folder(root, pair).is_dir():
+                pairs[pair] = None
+    return list(pairs)

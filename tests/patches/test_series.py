@@ -103,3 +103,24 @@ def test_a_series_file_saved_with_a_bom_and_crlf_reads_the_same(tmp_path):
         "0001-a.patch",
         "0002-b.patch",
     ]
+
+
+def test_the_series_changed_since_a_commit_of_the_forge(tmp_path):
+    from imageforge.patches.series import changed_since
+    from tests.support.gitrepos import git
+
+    manifest = load_manifest(write_project(tmp_path, VALID))
+    make_series(tmp_path / "patches" / "glance" / "2025.2", ["0001-a.patch"])
+    make_series(tmp_path / "patches" / "keystone" / "2025.2", ["0001-a.patch"])
+    git(tmp_path, "init", "--quiet")
+    git(tmp_path, "add", "--all")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "base")
+    assert changed_since(manifest, "HEAD") == []
+    (tmp_path / "patches" / "keystone" / "2025.2" / "0001-a.patch").write_text("changed\n")
+    make_series(tmp_path / "patches" / "glance" / "2025.1", ["0001-new.patch"])  # not committed
+    assert set(changed_since(manifest, "HEAD")) == {
+        Pair("2025.2", "keystone"),
+        Pair("2025.1", "glance"),
+    }
+    with pytest.raises(SeriesError, match=r"since 'no-such-ref'"):
+        changed_since(manifest, "no-such-ref")
