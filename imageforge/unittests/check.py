@@ -96,9 +96,9 @@ def prove_series(
     folder = forge.build_dir / "unit-tests"
 
     def run_on(export: Export, selection: tuple[str, ...] | None) -> tuple[dict, bool]:
-        def run() -> dict[str, Outcome]:
-            forge.log(f"{pair}: running {_what(selection)} on {export.tree}")
-            return run_tests(environment.image, export.tree, selection, concurrency, folder / "tmp")
+        def run(missing: tuple[str, ...] | None) -> dict[str, Outcome]:
+            forge.log(f"{pair}: running {_what(missing)} on {export.tree}")
+            return run_tests(environment.image, export.tree, missing, concurrency, folder / "tmp")
 
         return cached_run(folder / "results", environment.key, export.tree_digest, selection, run)
 

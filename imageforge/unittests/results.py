@@ -1,9 +1,10 @@
 """Test results cached by what decides them, and what a series changes against its baseline.
 
 A run's results depend on the test image (its key), the tree (its content
-digest) and the selection, nothing else: they are kept under
-build/unit-tests/results/ by those, so the unpatched baseline of a ref runs
-once, and a second run of an unchanged series reads both from disk.
+digest) and the test module, nothing else: they are kept under
+build/unit-tests/results/ by those, one file per module, so the unpatched
+baseline of a ref runs each module once whatever series selects it, and a
+second run of an unchanged series reads everything from disk.
 """
 
 from __future__ import annotations
@@ -26,20 +27,62 @@ def cached_run(
     environment_key: str,
     tree_digest: str,
     modules: tuple[str, ...] | None,
-    run: Callable[[], dict[str, Outcome]],
+    run: Callable[[tuple[str, ...] | None], dict[str, Outcome]],
 ) -> tuple[dict[str, Outcome], bool]:
-    """The results of ``run`` for these inputs, from the cache when it has them (and True)."""
-    text = json.dumps([RESULTS_FORMAT, environment_key, tree_digest, modules])
-    path = folder / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
+    """The results of ``modules`` (None: the whole suite) on a tree, and whether all were cached.
+
+    Kept per module: a selection that grows by one module (another patch in
+    the series) runs that module alone, and the baseline of a ref is reused
+    by every series on it. ``run`` is given only the modules the cache lacks.
+    """
+    if modules is None:
+        return _cached(folder, [environment_key, tree_digest, None], lambda: run(None))
+    found: dict[str, Outcome] = {}
+    missing = []
+    for module in modules:
+        cached = _read(_path(folder, [environment_key, tree_digest, module]))
+        if cached is None:
+            missing.append(module)
+        else:
+            found.update(cached)
+    if missing:
+        ran = run(tuple(missing))
+        per_module: dict[str, dict[str, Outcome]] = {m: {} for m in missing}
+        for test, outcome in ran.items():
+            # A failure to load outside every module (unittest's own): the first one's.
+            per_module[module_of(test, tuple(missing)) or missing[0]][test] = outcome
+        for module, results in per_module.items():
+            _write(_path(folder, [environment_key, tree_digest, module]), results)
+        found.update(ran)
+    return found, not missing
+
+
+def _cached(folder: Path, key: list, run: Callable[[], dict[str, Outcome]]):
+    path = _path(folder, key)
+    cached = _read(path)
+    if cached is not None:
+        return cached, True
+    found = run()
+    _write(path, found)
+    return found, False
+
+
+def _path(folder: Path, key: list) -> Path:
+    text = json.dumps([RESULTS_FORMAT, *key])
+    return folder / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
+
+
+def _read(path: Path) -> dict[str, Outcome] | None:
     try:
         data = json.loads(path.read_text())
-        return {test: Outcome(**each) for test, each in data.items()}, True
+        return {test: Outcome(**each) for test, each in data.items()}
     except (OSError, ValueError, TypeError):
-        pass
-    found = run()
-    folder.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, json.dumps({t: asdict(o) for t, o in sorted(found.items())}) + "\n")
-    return found, False
+        return None
+
+
+def _write(path: Path, results: dict[str, Outcome]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, json.dumps({t: asdict(o) for t, o in sorted(results.items())}) + "\n")
 
 
 @dataclass(frozen=True)
@@ -98,7 +141,9 @@ def module_of(test: str, modules: tuple[str, ...]) -> str | None:
     return best
 
 
-def last_lines(detail: str, count: int = 6) -> str:
-    """A failure's last lines: the assertion, not the whole traceback."""
+def last_lines(detail: str, count: int = 6, width: int = 240) -> str:
+    """A failure's last lines: the assertion, not the whole traceback (nor a whole response body)."""
     lines = [line for line in detail.rstrip().splitlines() if line.strip()]
-    return "\n".join(lines[-count:])
+    return "\n".join(
+        line if len(line) <= width else f"{line[: width - 1]}…" for line in lines[-count:]
+    )

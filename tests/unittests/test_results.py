@@ -26,19 +26,24 @@ def test_a_test_that_passes_alone_is_order_dependent():
     assert found.order_dependent == ("t.a",)
 
 
-def test_results_are_run_once_per_environment_tree_and_selection(tmp_path):
-    runs = []
+def test_results_are_run_once_per_environment_tree_and_module(tmp_path):
+    asked = []
 
-    def run():
-        runs.append(1)
-        return {"t.a": F}
+    def run(modules):
+        asked.append(modules)
+        return {f"{m}.T.test": F for m in modules or ("all",)}
 
-    first, cached = cached_run(tmp_path, "env", "tree", ("m",), run)
-    assert (first, cached) == ({"t.a": F}, False)
-    assert cached_run(tmp_path, "env", "tree", ("m",), run) == ({"t.a": F}, True)
-    for other in (("env2", "tree", ("m",)), ("env", "tree2", ("m",)), ("env", "tree", None)):
-        cached_run(tmp_path, *other, run)
-    assert len(runs) == 4
+    first, cached = cached_run(tmp_path, "env", "tree", ("m1",), run)
+    assert (first, cached) == ({"m1.T.test": F}, False)
+    assert cached_run(tmp_path, "env", "tree", ("m1",), run) == ({"m1.T.test": F}, True)
+    # A selection that grows runs only what it adds; another image or tree runs again.
+    both, cached = cached_run(tmp_path, "env", "tree", ("m1", "m2"), run)
+    assert set(both) == {"m1.T.test", "m2.T.test"} and not cached
+    cached_run(tmp_path, "env2", "tree", ("m1",), run)
+    cached_run(tmp_path, "env", "tree2", ("m1",), run)
+    cached_run(tmp_path, "env", "tree", None, run)
+    assert cached_run(tmp_path, "env", "tree", None, run)[1]
+    assert asked == [("m1",), ("m2",), ("m1",), ("m1",), None]
 
 
 def test_a_test_belongs_to_the_longest_selected_module():
@@ -50,3 +55,4 @@ def test_a_test_belongs_to_the_longest_selected_module():
 
 def test_a_failure_shows_its_last_lines():
     assert last_lines(F.detail, 2) == "  x\nAssertionError: no"
+    assert last_lines("b'" + "x" * 1000 + "'", width=10) == "b'xxxxxxx…"
