@@ -57,6 +57,12 @@ def cached_run(
     return found, not missing
 
 
+def forget(folder: Path, environment_key: str, tree_digest: str, modules: tuple[str, ...]) -> None:
+    """Drop the cached results of ``modules`` on a tree (a bench times their run again)."""
+    for module in modules:
+        _path(folder, [environment_key, tree_digest, module]).unlink(missing_ok=True)
+
+
 def _cached(folder: Path, key: list, run: Callable[[], dict[str, Outcome]]):
     path = _path(folder, key)
     cached = _read(path)
