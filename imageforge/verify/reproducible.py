@@ -1,12 +1,13 @@
-"""``inv build --check-reproducible``: build again with nothing cached, and compare.
+"""``inv build --check-reproducible``: build twice with nothing cached, and compare.
 
-The selection is built as usual, then once more with ``--no-cache`` (every
-step of the graph runs again, the shared images included), and each image's
+The selection is built twice with ``--no-cache`` (every step of the graph
+runs each time, the shared images included), and each image's
 ID (its config digest: labels, history, dates and every layer's digest) is
 compared with the first build's; with ``--push``, the manifest digest each
 push left in the registry. Where they differ, both images are read back
 (``docker save``) and the report names what differs: a config field, or a
-layer's file by path and by what (content, mtime, mode, owner, only in one).
+layer's file by path and by what (content, mtime, mode, owner, tar headers, only in one),
+or that a layer holds the same files in another order.
 
 BuildKit's cache mounts (uv's wheel cache, apt's archives) are not cleared:
 they are shared by every build on the engine. A wheel built from an sdist is
@@ -33,7 +34,7 @@ from imageforge.image.build import BuildOptions, build_services
 from imageforge.report import CheckReport, Finding
 
 # Per file of a layer: what a rebuild must reproduce.
-_FIELDS = ("type", "mode", "owner", "mtime", "size", "content")
+_FIELDS = ("type", "mode", "owner", "mtime", "size", "content", "headers")
 _SHOWN = 20  # differing files named per layer; the rest are counted
 
 
@@ -47,17 +48,20 @@ def check_reproducible(
     differ, the two images pulled back by digest.
     """
     identify = _manifest_digest if options.push else docker.image_id
-    first = {r.reference: identify(r.reference) for r in build_services(forge, pairs, options)}
-    again = replace(forge, buildx_args=(*forge.buildx_args, "--no-cache"))
+    # Both builds cold: a first build answered from the cache would hand on
+    # layers some earlier build wrote, and BuildKit does not always write the
+    # same tar (the order of a layer's entries depends on how it computed the
+    # diff then: lexically, or folder by folder).
+    cold = replace(forge, buildx_args=(*forge.buildx_args, "--no-cache"))
+    built = build_services(cold, pairs, replace(options, force=True))
+    first = {r.reference: identify(r.reference) for r in built}
     summary = forge.build_dir / "summary-rebuild.json"
-    rebuilt = build_services(again, pairs, replace(options, force=True, summary_json=summary))
+    rebuilt = build_services(cold, pairs, replace(options, force=True, summary_json=summary))
     what = "manifest digest" if options.push else "image ID"
     reports = []
     for result in rebuilt:
         before, after = first.get(result.reference), identify(result.reference)
-        report = CheckReport(
-            result.reference, f"{result.reference}: built twice, the second time with no cache"
-        )
+        report = CheckReport(result.reference, f"{result.reference}: built twice, with no cache")
         if before and before == after:
             report.findings.append(Finding(what, True, f"{after} both times"))
         elif before and after:
@@ -108,6 +112,10 @@ def differences(first: str, second: str) -> list[str]:
             )
         if len(paths) > _SHOWN:
             found.append(f"layer {index + 1}: {len(paths) - _SHOWN} more files differ")
+        if not paths and list(files_a) != list(files_b):
+            found.append(f"layer {index + 1}: the same files, in another order")
+    if not found and config_a.get("rootfs") != config_b.get("rootfs"):
+        found.append("the layers' digests differ, and nothing the report reads does")
     return found
 
 
@@ -138,6 +146,17 @@ def _layer_files(handle) -> dict[str, dict[str, object]]:
                 "mtime": member.mtime,
                 "size": member.size,
                 "content": content,
+                # What else the tar says of it: extended attributes (PAX
+                # records: overlayfs' opaque marks, capabilities), names, device.
+                "headers": json.dumps(
+                    [
+                        sorted(member.pax_headers.items()),
+                        member.uname,
+                        member.gname,
+                        member.devmajor,
+                        member.devminor,
+                    ]
+                ),
             }
     return files
 
