@@ -18,7 +18,9 @@ import pytest
 
 from imageforge.config.manifest import Pair
 from imageforge.errors import ForgeError
+from imageforge.host import docker
 from imageforge.unittests.check import prove_series, report_text
+from tests.support import RUN
 from tests.support.projects import make_forge
 from tests.support.synthetic import project_copy
 
@@ -42,6 +44,19 @@ def _patch(files: dict[str, tuple[str | None, str]], subject: str) -> str:
     return f"From: Dev <dev@example.org>\nSubject: [PATCH] {subject}\n\n---\n" + "".join(diffs)
 
 
+@pytest.fixture
+def copy(built, tmp_path, request):
+    """The synthetic project under a registry of this test's own; its test images removed after."""
+    registry = f"imageforge-test/{request.node.name.removeprefix('test_')[:40]}"
+    project = project_copy(built, tmp_path, registry)
+    yield project
+    listed = docker.run(
+        ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", f"{registry}-{RUN}/*"], check=False
+    )
+    for image in listed.stdout.split():
+        docker.run(["image", "rm", image], check=False)
+
+
 def _add_to_series(project: Path, name: str, text: str, project_name: str = "demo") -> None:
     series = project / "patches" / project_name / "2025.2"
     (series / name).write_text(text)
@@ -49,8 +64,7 @@ def _add_to_series(project: Path, name: str, text: str, project_name: str = "dem
         listing.write(f"{name}\n")
 
 
-def test_a_series_is_proven_by_the_tests_near_it(built, tmp_path, base_image):
-    copy = project_copy(built, tmp_path, "imageforge-test/unit")
+def test_a_series_is_proven_by_the_tests_near_it(built, copy, tmp_path, base_image):
     forge = make_forge(copy, tmp_path, base_image=base_image)
     tree = built[3] / "build" / "sources" / "2025.2" / "demo" / "tree"
     added = (
@@ -109,8 +123,7 @@ def test_a_series_is_proven_by_the_tests_near_it(built, tmp_path, base_image):
     }, text
 
 
-def test_a_library_series_runs_in_a_service_environment(built, tmp_path, base_image):
-    copy = project_copy(built, tmp_path, "imageforge-test/unit-lib")
+def test_a_library_series_runs_in_a_service_environment(copy, tmp_path, base_image):
     forge = make_forge(copy, tmp_path, base_image=base_image)
     test = (
         "import unittest\n\nfrom demo_lib.greeting import greet\n\n\n"
@@ -131,8 +144,7 @@ def test_a_library_series_runs_in_a_service_environment(built, tmp_path, base_im
     ), text
 
 
-def test_a_project_without_a_series_or_tests_is_one_line(built, tmp_path, base_image):
-    copy = project_copy(built, tmp_path, "imageforge-test/unit-none")
+def test_a_project_without_a_series_or_tests_is_one_line(copy, tmp_path, base_image):
     forge = make_forge(copy, tmp_path, base_image=base_image)
     with pytest.raises(
         ForgeError, match=r"^nothing \(2025.2\): not a service, carried project or patched library"
