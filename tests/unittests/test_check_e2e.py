@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -93,9 +92,8 @@ def test_a_series_is_proven_by_the_tests_near_it(built, copy, tmp_path, base_ima
     assert not report.cached
 
     # Unchanged: both runs are read back, no container runs.
-    started = time.monotonic()
     again = prove_series(forge, PAIR)
-    assert again.cached and again.ok and time.monotonic() - started < 30
+    assert again.cached and again.ok  # read back: no container ran
     assert again.patched == report.patched
 
     # A wrong patch: is_even inverted. test_checks imports demo.checks: selected, and
