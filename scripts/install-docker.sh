@@ -16,6 +16,38 @@ log() { printf 'install-docker: %s\n' "$*" >&2; }
 
 docker_ready() { docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; }
 
+# Layers in one byte order. dockerd's overlay2 writes a layer's tar either by
+# walking its upper folder ("native": a folder's entries right after it) or by
+# comparing it with its parent ("naive": sorted by path, so pbr-6.dist-info
+# comes before pbr/__init__.py). It picks native unless the parent chain was
+# first registered from another snapshot: a cached build, or a --no-cache
+# rebuild of identical layers, then writes the same files in the other order,
+# so the same layer gets another digest from image to image (a release's
+# shared dependency layers would not be shared) and from build to build.
+# dockerd uses naive diff throughout when the kernel's overlayfs has
+# redirect_dir on, which it checks when it starts.
+one_layer_order() {
+  local param=/sys/module/overlay/parameters/redirect_dir
+  modprobe overlay 2>/dev/null || true
+  if [ ! -w "$param" ]; then
+    log "warning: $param is not writable: layer tars may differ in order between builds"
+    return 0
+  fi
+  if [ "$(cat "$param")" != Y ]; then
+    log "overlayfs redirect_dir on: dockerd writes every layer tar sorted by path"
+    echo Y > "$param"
+  fi
+  if docker info >/dev/null 2>&1 \
+     && docker info --format '{{json .DriverStatus}}' | grep -q '"Native Overlay Diff","true"'; then
+    log "restarting dockerd, which started with native overlay diff"
+    pkill -x dockerd || true
+    for _ in $(seq 1 60); do
+      if ! pgrep -x dockerd >/dev/null; then break; fi
+      sleep 1
+    done
+  fi
+}
+
 start_dockerd() {
   if docker info >/dev/null 2>&1; then return 0; fi
   log "starting dockerd"
@@ -39,6 +71,10 @@ else
     -- runc iptables ca-certificates
 fi
 
+one_layer_order
 start_dockerd
+if docker info --format '{{json .DriverStatus}}' | grep -q '"Native Overlay Diff","true"'; then
+  log "warning: dockerd uses native overlay diff: layer tars may differ in order between builds"
+fi
 docker_ready || { log "docker buildx is not available"; exit 1; }
 log "$(docker version --format 'engine {{.Server.Version}}, client {{.Client.Version}}'), $(docker buildx version)"

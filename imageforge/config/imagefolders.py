@@ -9,11 +9,13 @@ names the file, line and key.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from imageforge.config.manifest import (
     BACKING_FOLDER,
     BUILD_KINDS,
     SHARED_IMAGES,
+    SHARED_LAYERS,
     TOOL_IMAGES,
     Manifest,
 )
@@ -53,6 +55,7 @@ def check_image_folders(manifest: Manifest, document: Document) -> None:
                     ("releases", release.name, "services", service.name),
                     f"bindings need `ARG BINDINGS` in the deps and runtime stages of {dockerfile}",
                 )
+            _check_shared_layers(dockerfile, service.project)
     kinds = {entry.get("build", "python") for entry in document.data["services"].values()}
     for name in sorted({n for kind in kinds for n in BUILD_KINDS[kind]} | set(SHARED_IMAGES)):
         if not (images / name / "Dockerfile").is_file():
@@ -66,3 +69,23 @@ def check_image_folders(manifest: Manifest, document: Document) -> None:
                     f"{folder}: image folder has no entry in {manifest.path.name}"
                     f" (add services.{folder.name} and use it in a release, or remove the folder)"
                 )
+
+
+def _check_shared_layers(dockerfile: Path, project: str) -> None:
+    """A Dockerfile on shared-deps takes every shared layer slot and names its project.
+
+    build-venv shared may give a project a layer in any of its SHARED_LAYERS
+    slots: an image copying fewer would lack distributions without a word.
+    """
+    text = dockerfile.read_text()
+    if "${SHARED_DEPS_IMAGE}" not in text:
+        return
+    for slot in range(1, SHARED_LAYERS + 1):
+        line = f"COPY --from=deps --link /forge/shared/{slot}/ /"
+        if line not in text:
+            raise ManifestError(
+                f"{dockerfile}: no `{line}`: an image on shared-deps copies its"
+                f" {SHARED_LAYERS} shared layers"
+            )
+    if not re.search(rf"build-venv deps {re.escape(project)}\s*$", text, re.M):
+        raise ManifestError(f"{dockerfile}: the deps stage must run `build-venv deps {project}`")

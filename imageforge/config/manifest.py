@@ -18,8 +18,12 @@ from imageforge.config.yamlnodes import Document, KeyPath, load_document
 from imageforge.errors import ManifestError
 
 # Image folders that every service builds on rather than services themselves.
-# shared-deps: a release's shared dependency layer (image.shared).
+# shared-deps: a release's shared dependency layers (image.shared).
 SHARED_IMAGES = ("python-base", "venv-builder", "shared-deps")
+# How many of them a Python service's image copies: a Dockerfile built on
+# shared-deps has a `COPY --from=deps --link /forge/shared/<n>/ /`
+# line for each n from 1.
+SHARED_LAYERS = 4
 # Image folders of the forge's own tools, built on demand, not required:
 # unit-tests, the environment of inv patches.test (imageforge.unittests).
 TOOL_IMAGES = ("unit-tests",)

@@ -1,22 +1,24 @@
-"""One shared dependency layer per release: the venv every service of it needs.
+"""A release's shared dependency layers: the venv parts its services have in common.
 
 Most of a release's venvs are the same distributions at the same versions (the
 same upper-constraints pin them): oslo.*, SQLAlchemy, cryptography, WebOb...
-The ``shared-deps`` target of the bake graph installs, once per release, base
-and platform, the distributions that every Python service of the release
-needs: the intersection of their resolved dependency closures. It resolves
-each service's requirements under the release's constraints inside the
-builder (``build-venv shared``: the image's own Python and platform decide
-the markers), intersects, installs, and hands on the result as one layer;
-each service's deps layer then holds only the rest.
+The ``shared-deps`` target of the bake graph resolves, once per release, base
+and platform, each Python service's requirements under the release's
+constraints inside the builder (``build-venv shared``: the image's own Python
+and platform decide the markers), installs what two or more closures pin
+alike, and stages it as layers (images/venv-builder/shared-layers plans
+them): the first holds what every service needs; each other one what a group
+of services needs, taken by exactly that group, the groups that save the
+most bytes first, at most SHARED_LAYERS per image. No image gets a distribution its
+closure lacks. Each service's deps layer then holds only the rest.
 
 The set is fixed per release, not per selection (every Python service of the
 release counts, whatever is built with it), so an image's layers never depend
 on what else is built. What is built from source (the services, their
 carried projects, the patched libraries) stays out: each image installs its
-own. The layer is copied with ``--link`` from the same target, with the same
-dated bytes (settle-layer's date), so it has one digest in every image of the
-release: a registry stores it once and a node pulls it once.
+own. A layer is copied with ``--link`` from the same target, with the same
+dated bytes (settle-layer's date), so it has one digest in every image that
+takes it: a registry stores it once and a node pulls it once.
 
 FORGE_SHARED_DEPS=0 leaves the shared set empty: every image installs its
 whole venv in its own deps layer, as before (bench/shared_deps.py compares).
@@ -28,7 +30,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from imageforge.config.manifest import Pair
+from imageforge.config.manifest import SHARED_LAYERS, Pair
 from imageforge.constraints.generate import Constraints, compute, source_versions
 from imageforge.context import Forge
 from imageforge.host.files import under
@@ -39,7 +41,9 @@ from imageforge.image.plan import ImageBuild, shared_image_tag
 from imageforge.patches.export import export_project
 
 NAME = "shared-deps"
-# The folder of the context: one requirements file per service, and what stays out.
+# The folder of the context: one requirements file per service, every Python
+# project of the release, and what stays out.
+PROJECTS = "projects.txt"
 EXCLUDE = "source-built.txt"
 # A service's constraints for building sdists, beside its Dockerfile (UV_BUILD_CONSTRAINT).
 BUILD_CONSTRAINTS = "build-constraints.txt"
@@ -99,6 +103,8 @@ def shared_inputs(forge: Forge, release: str) -> SharedInputs:
                 files.append((f"{project}.build", build.read_text()))
     for library in rel.patched_libraries:
         source_built.add(export_project(forge, Pair(release, library.name)).package)
+    projects = dict.fromkeys(s.project for s in rel.services if s.is_python)
+    files.append((PROJECTS, "".join(f"{project}\n" for project in projects)))
     files.append((EXCLUDE, "".join(f"{name}\n" for name in sorted(source_built))))
     path = under(forge.build_dir / "constraints", release, "_shared", "upper-constraints.txt")
     libraries = [lib.name for lib in rel.patched_libraries]
@@ -129,7 +135,11 @@ def shared_step(
         folder=images / NAME,
         tags=(platforms.local_tag(tag, platform),),
         # The inputs' digest as an argument: the shared layer is part of each image's key.
-        build_args=(("BUILDER_IMAGE", builder.tags[0]), ("SHARED_INPUTS", inputs.digest)),
+        build_args=(
+            ("BUILDER_IMAGE", builder.tags[0]),
+            ("SHARED_INPUTS", inputs.digest),
+            ("SHARED_LAYERS", str(SHARED_LAYERS)),
+        ),
         contexts=(
             (builder.tags[0], f"target:{builder_target}"),
             ("requirements", inputs.folder),

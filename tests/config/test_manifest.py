@@ -374,3 +374,26 @@ def test_a_target_the_dockerfile_lacks_is_named(tmp_path):
     with pytest.raises(ManifestError) as caught:
         load_manifest(path)
     assert "services.glance.images.glance-extra.target: no stage 'extra' in " in str(caught.value)
+
+
+def test_a_dockerfile_on_shared_deps_copies_every_shared_layer(tmp_path):
+    path = write_project(tmp_path, VALID)
+    dockerfile = tmp_path / "images" / "keystone" / "Dockerfile"
+    dockerfile.write_text((ROOT / "images" / "keystone" / "Dockerfile").read_text())
+    load_manifest(path)
+    dockerfile.write_text(
+        dockerfile.read_text().replace("COPY --from=deps --link /forge/shared/4/ /\n", "")
+    )
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(path)
+    assert str(caught.value) == (
+        f"{dockerfile}: no `COPY --from=deps --link /forge/shared/4/ /`:"
+        " an image on shared-deps copies its 4 shared layers"
+    )
+    dockerfile.write_text(
+        (ROOT / "images" / "keystone" / "Dockerfile")
+        .read_text()
+        .replace("build-venv deps keystone", "build-venv deps")
+    )
+    with pytest.raises(ManifestError, match="must run `build-venv deps keystone`"):
+        load_manifest(path)

@@ -283,7 +283,7 @@ def test_a_service_patch_reuses_the_dependency_layer(built, tmp_path, base_image
     try:
         steps = dict(
             re.findall(
-                r"^#(\d+) \[(?:[\w-]+ )?(?:deps|build) \d+/\d+\] RUN .*build-venv (\w+)$",
+                r"^#(\d+) \[(?:[\w-]+ )?(?:deps|build) \d+/\d+\] RUN .*build-venv (\w+)(?: [\w.-]+)?$",
                 output,
                 re.M,
             )

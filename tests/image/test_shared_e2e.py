@@ -1,10 +1,12 @@
-"""One shared dependency layer per release: two services, part of their venvs in common.
+"""A release's shared dependency layers: three services, parts of their venvs in common.
 
 demo needs pbr, six, PyMySQL, demo-lib (patched, built from source) and
-gunicorn; other needs pbr, six and PyMySQL. The shared layer holds what both
-resolve to (pbr, six, PyMySQL and what they need), at one digest in both
-images; each deps layer holds the rest; no image gains or loses a
-distribution against the images built with no shared layer (FORGE_SHARED_DEPS=0).
+gunicorn; other needs pbr, six and PyMySQL; third needs pbr alone. The first
+shared layer holds what all three need (pbr), at one digest in the three
+images; the second what demo and other need besides (six, PyMySQL), at one
+digest in those two, and third does not take it; each deps layer holds the
+rest; no image gains or loses a distribution against the images built with no
+shared layers (FORGE_SHARED_DEPS=0).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from tests.support.projects import make_forge
 from tests.support.synthetic import project_copy, run_in
 
 pytestmark = pytest.mark.docker
-PAIRS = [Pair("2025.2", "demo"), Pair("2025.2", "other")]
+PAIRS = [Pair("2025.2", "demo"), Pair("2025.2", "other"), Pair("2025.2", "third")]
 SITE = "var/lib/openstack/lib/python3.11/site-packages"
 LIST = (
     "import importlib.metadata as m; "
@@ -32,22 +34,22 @@ LIST = (
 )
 
 
-def _two_services(built, tmp_path):
+def _three_services(built, tmp_path):
     copy = project_copy(built, tmp_path, "imageforge-test/shared")
-    other = make_upstream(tmp_path / "upstream", "other")
-    other.checkout("stable/2025.2")
-    other.commit({"requirements.txt": "pbr>=5.5.0\nsix\nPyMySQL\n"}, "Depend on six and PyMySQL")
-    other.tag("1.0.2")
     manifest = copy / "releases.yaml"
-    text = manifest.read_text().replace(
-        "services:\n  demo:", f"services:\n  other: {{repo: {other.url}}}\n  demo:", 1
-    )
-    text = text.replace("services: {demo: {", "services: {other: {ref: 1.0.2}, demo: {", 1)
+    text = manifest.read_text()
+    for name, requirements in (("other", "pbr>=5.5.0\nsix\nPyMySQL\n"), ("third", "pbr\n")):
+        upstream = make_upstream(tmp_path / "upstream", name)
+        upstream.checkout("stable/2025.2")
+        upstream.commit({"requirements.txt": requirements}, "Its own requirements")
+        upstream.tag("1.0.2")
+        text = text.replace("services:\n", f"services:\n  {name}: {{repo: {upstream.url}}}\n", 1)
+        text = text.replace("    services: {", f"    services: {{{name}: {{ref: 1.0.2}}, ", 1)
+        (copy / "images" / name).mkdir()
+        (copy / "images" / name / "Dockerfile").write_text(
+            (copy / "images" / "demo" / "Dockerfile").read_text().replace("demo", name)
+        )
     manifest.write_text(text)
-    (copy / "images" / "other").mkdir()
-    (copy / "images" / "other" / "Dockerfile").write_text(
-        (copy / "images" / "demo" / "Dockerfile").read_text().replace("demo", "other")
-    )
     return copy
 
 
@@ -56,39 +58,50 @@ def _layer_with(contents, prefix):
     return next(i for i, files in enumerate(contents) if any(p.startswith(prefix) for p in files))
 
 
-def test_one_shared_layer_and_the_same_distributions(built, tmp_path, base_image):
-    copy = _two_services(built, tmp_path)
+def test_nested_shared_layers_and_the_same_distributions(built, tmp_path, base_image):
+    copy = _three_services(built, tmp_path)
     forge = make_forge(copy, tmp_path, base_image=base_image)
     results = build_services(forge, PAIRS, BuildOptions())
-    before = {}
+    alone = []
     try:
-        demo, other = (r.reference for r in results)
+        demo, other, third = (r.reference for r in results)
         layers = {
             ref: json.loads(
                 docker.run(["image", "inspect", "--format", "{{json .RootFS.Layers}}", ref]).stdout
             )
-            for ref in (demo, other)
+            for ref in (demo, other, third)
         }
-        _, files = image_contents(demo)
-        shared = _layer_with(files, f"{SITE}/six-")
-        assert layers[demo][shared] == layers[other][shared], "one digest in both images"
-        names = {p.split("/")[6].split("-")[0].lower() for p in files[shared] if p.count("/") >= 6}
-        assert {"six", "pymysql", "pbr"} <= names
-        assert not names & {"gunicorn", "demo_lib", "demo", "other"}, names
+        contents = {ref: image_contents(ref)[1] for ref in (demo, other, third)}
+        files = contents[demo]
+        common = _layer_with(files, f"{SITE}/pbr-")
+        assert len({layers[ref][common] for ref in layers}) == 1, "one digest in all three"
+        pair = _layer_with(files, f"{SITE}/six-")
+        assert pair == common + 1
+        assert layers[demo][pair] == layers[other][pair], "one digest in demo and other"
+        assert _names(files[common]) & {"pbr", "six", "pymysql"} == {"pbr"}
+        assert {"six", "pymysql"} <= _names(files[pair])
+        assert not _names(files[pair]) & {"pbr", "gunicorn", "demo_lib", "demo", "other"}
+        assert not any("/six-" in p for layer in contents[third] for p in layer)
         own = _layer_with(files, f"{SITE}/gunicorn-")
-        assert own == shared + 1 and layers[demo][own] != layers[other][own]
+        assert own > pair and layers[demo][own] != layers[other][own]
         assert not any(p.startswith(f"{SITE}/six-") for p in files[own])
-        after = {ref: run_in(ref, "python3", "-c", LIST) for ref in (demo, other)}
+        after = {ref: run_in(ref, "python3", "-c", LIST) for ref in (demo, other, third)}
+        assert "six==" not in after[third] and "pbr==" in after[third]
         report = smoke_service(forge, Pair("2025.2", "demo"), BuildOptions())
         assert report.ok, report.table()
 
-        # The same images with no shared layer: the same distributions, one deps layer.
+        # The same images with no shared layers: the same distributions, one deps layer.
         alone = build_services(replace(forge, shared_deps=False), PAIRS, BuildOptions(force=True))
         before = {r.reference: run_in(r.reference, "python3", "-c", LIST) for r in alone}
         assert before == after
         _, files = image_contents(demo)
         assert _layer_with(files, f"{SITE}/six-") == _layer_with(files, f"{SITE}/gunicorn-")
     finally:
-        for result in results:
+        for result in [*results, *alone]:
             for tag in result.tags:
                 docker.run(["image", "rm", tag], check=False)
+
+
+def _names(paths):
+    """The top folders' distribution-ish names in site-packages of a layer's paths."""
+    return {p.split("/")[6].split("-")[0].lower() for p in paths if p.count("/") >= 6}
