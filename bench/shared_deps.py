@@ -1,11 +1,11 @@
-"""Benchmark: a release row with one shared dependency layer against one deps layer per image.
+"""Benchmark: a release row with shared dependency layers against one deps layer per image.
 
 In one run, for the Python services given (default: every Python service of
 RELEASE), in a scratch copy of the project:
 
 1. the old way (FORGE_SHARED_DEPS=0: each image installs its whole venv in
    its own deps layer), cold: BuildKit's cache mounts pruned, ``--no-cache``;
-2. the new way (the release's shared-deps layer, then each image's rest), cold.
+2. the new way (the release's shared layers, then each image's rest), cold.
 
 Each way's images are tagged under a registry name of their own. Then, from
 one ``docker save`` of each way's images (layers are files named by digest,

@@ -54,7 +54,7 @@ class Forge:
     apt_mirror: str | None = None
     # A folder of Packages files standing in for the host's apt index (FORGE_APT_INDEX).
     apt_index: Path | None = None
-    # One shared dependency layer per release (image.shared); FORGE_SHARED_DEPS=0: none.
+    # Shared dependency layers per release (image.shared); FORGE_SHARED_DEPS=0: none.
     shared_deps: bool = True
     signing: Signing = field(default_factory=Signing)
     # Where inv audit asks for vulnerabilities (FORGE_VULN_URL; an OSV querybatch endpoint).

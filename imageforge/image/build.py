@@ -203,7 +203,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
     chosen = options.platforms
     apt_state = ("apt-state", apt_state_of(forge, options).folder)
     several = len(chosen) > 1
-    # A Python venv starts from the release's shared dependency layer (image.shared).
+    # A Python venv starts from the release's shared dependency layers (image.shared).
     shared_set = shared_inputs(forge, release.name) if service.is_python else None
 
     def variant(platform: str | None) -> Variant:

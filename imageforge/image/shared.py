@@ -51,7 +51,7 @@ BUILD_CONSTRAINTS = "build-constraints.txt"
 
 @dataclass(frozen=True)
 class SharedInputs:
-    """What the release's shared layer is computed from, as files of one context folder."""
+    """What the release's shared layers are computed from, as files of one context folder."""
 
     release: str
     folder: Path
@@ -134,7 +134,7 @@ def shared_step(
         name=NAME,
         folder=images / NAME,
         tags=(platforms.local_tag(tag, platform),),
-        # The inputs' digest as an argument: the shared layer is part of each image's key.
+        # The inputs' digest as an argument: the shared layers are part of each image's key.
         build_args=(
             ("BUILDER_IMAGE", builder.tags[0]),
             ("SHARED_INPUTS", inputs.digest),

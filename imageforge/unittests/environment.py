@@ -2,7 +2,7 @@
 
 For a service it is the service's ``deps`` stage (the venv its image ships,
 without the service), built in the same bake graph as the image (python-base,
-venv-builder and the release's shared layer are shared with it, so a built
+venv-builder and the release's shared layers are shared with it, so a built
 image leaves everything cached), and ``images/unit-tests`` on top: the
 project's test requirements under the release's constraints. A library
 (oslo.messaging) takes the deps stage of the first service of the release

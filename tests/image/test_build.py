@@ -54,7 +54,7 @@ def test_dry_run_prints_the_bake_file(tmp_path, forge_dirs):
         "shared-deps-2025-2-example-base-1",
         "demo-2025-2",
     ]
-    # The release's shared dependency layer: on venv-builder, from every Python
+    # The release's shared dependency layers: on venv-builder, from every Python
     # service's requirements and the release's constraints.
     shared = targets["shared-deps-2025-2-example-base-1"]
     assert shared["contexts"]["imageforge/venv-builder:example-base-1"] == (
