@@ -120,6 +120,11 @@ def test_a_series_is_proven_by_the_tests_near_it(built, copy, tmp_path, base_ima
         "demo.tests.unit.test_checks",
     }, text
 
+    # --all-tests: the whole suite, where .stestr.conf's test_path says once expanded.
+    whole = prove_series(forge, PAIR, all_tests=True)
+    assert "demo.tests.unit.test_greeting.TestGreeting.test_names_the_person" in whole.patched
+    assert whole.comparison.newly_failed == wrong.comparison.newly_failed, report_text(whole)
+
 
 def test_a_library_series_runs_in_a_service_environment(copy, tmp_path, base_image):
     forge = make_forge(copy, tmp_path, base_image=base_image)

@@ -45,6 +45,17 @@ def test_the_suite_is_where_stestr_looks(tmp_path):
     assert "svc.tests.unit.common.test_relative" in suite.modules
 
 
+def test_a_test_path_with_a_shell_default_is_read_as_stestr_reads_it(tmp_path):
+    # keystone's: the variable is for running part of the suite, the default is the suite.
+    files = {
+        **TREE,
+        ".stestr.conf": "[DEFAULT]\ntest_path=${OS_TEST_PATH:-./svc/tests}\ntop_dir=./\n",
+    }
+    suite = find_suite(_tree(tmp_path, files))
+    # Not the tests/unit folder a tree without .stestr.conf would give.
+    assert suite.roots == ("svc/tests",)
+
+
 def test_a_changed_module_selects_the_tests_importing_it_directly(tmp_path):
     suite = find_suite(_tree(tmp_path, TREE))
     assert selected_modules(suite, ["svc/common/utils.py"]) == (
