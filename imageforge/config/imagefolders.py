@@ -37,8 +37,9 @@ def check_image_folders(manifest: Manifest, document: Document) -> None:
             raise document.error(
                 ("services", name), f"no Dockerfile: expected images/{name}/Dockerfile"
             )
-    # bindings need both stages to know (ARG BINDINGS): without it the venv
-    # would silently not see them.
+    # bindings need the runtime stage to know (ARG BINDINGS): install-runtime
+    # installs them and points the venv at them; without it the venv would
+    # silently not see them.
     for release in manifest.releases:
         for service in release.services:
             dockerfile = images / service.project / "Dockerfile"
@@ -50,10 +51,11 @@ def check_image_folders(manifest: Manifest, document: Document) -> None:
                     ("services", service.project, "images", service.name, "target"),
                     f"no stage {service.target!r} in {dockerfile} (FROM ... AS {service.target})",
                 )
-            if service.bindings and dockerfile.read_text().count("ARG BINDINGS") < 2:
+            if service.bindings and "ARG BINDINGS" not in _stage_text(dockerfile, service.target):
+                where = f"stage {service.target!r}" if service.target else "last stage"
                 raise document.error(
                     ("releases", release.name, "services", service.name),
-                    f"bindings need `ARG BINDINGS` in the deps and runtime stages of {dockerfile}",
+                    f"bindings need `ARG BINDINGS` in the {where} of {dockerfile} (its runtime stage)",
                 )
             _check_shared_layers(dockerfile, service.project)
     kinds = {entry.get("build", "python") for entry in document.data["services"].values()}
@@ -89,3 +91,12 @@ def _check_shared_layers(dockerfile: Path, project: str) -> None:
             )
     if not re.search(rf"build-venv deps {re.escape(project)}\s*$", text, re.M):
         raise ManifestError(f"{dockerfile}: the deps stage must run `build-venv deps {project}`")
+
+
+def _stage_text(dockerfile: Path, target: str | None) -> str:
+    """The lines of the stage an image is built from: ``target``'s, or the last."""
+    stages = re.split(r"^FROM\s", dockerfile.read_text(), flags=re.M | re.I)[1:]
+    if target is None:
+        return stages[-1] if stages else ""
+    named = re.compile(rf"\S+\s+AS\s+{re.escape(target)}\s*$", re.I)
+    return next((s for s in stages if named.match(s.splitlines()[0].strip())), "")

@@ -18,8 +18,9 @@ from imageforge.config.yamlnodes import Document, KeyPath, load_document
 from imageforge.errors import ManifestError
 
 # Image folders that every service builds on rather than services themselves.
-# shared-deps: a release's shared dependency layers (image.shared).
-SHARED_IMAGES = ("python-base", "venv-builder", "shared-deps")
+# shared-deps: a release's shared dependency layers (image.shared);
+# shared-runtime: its shared OS package stages (image.runtimeshare).
+SHARED_IMAGES = ("python-base", "venv-builder", "shared-deps", "shared-runtime")
 # How many of them a Python service's image copies: a Dockerfile built on
 # shared-deps has a `COPY --from=deps --link /forge/shared/<n>/ /`
 # line for each n from 1.

@@ -98,7 +98,7 @@ def served_versions(files: list[IndexFile], cache: Path) -> dict[str, str]:
         return json.loads(path.read_text(encoding="utf-8"))
     versions: dict[str, str] = {}
     for each in files:
-        for package, version in parse_packages(_read(each.path)):
+        for package, version in parse_packages(read_index(each.path)):
             known = versions.get(package)
             versions[package] = version if known is None else newest(known, version)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +122,8 @@ def parse_packages(text: str) -> Iterable[tuple[str, str]]:
         yield package, version
 
 
-def _read(path: Path) -> str:
+def read_index(path: Path) -> str:
+    """An index file's text, whatever its compression."""
     if path.suffix in (".lz4", ".gz", ".xz", ".zst", ".bz2", ".lzma"):
         proc = subprocess.run([APT_HELPER, "cat-file", str(path)], capture_output=True, check=False)
         return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else ""

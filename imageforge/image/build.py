@@ -40,6 +40,7 @@ from imageforge.image.inputs import BuildInputs, plan_inputs
 from imageforge.image.key import KEY_LABEL, content_key, final_key, key_tag, list_key
 from imageforge.image.plan import ImageBuild, shared_image_build, shared_image_tag
 from imageforge.image.progress import Image, State, run_bake, tail
+from imageforge.image.runtimeshare import runtime_plan, runtime_steps
 from imageforge.image.shared import shared_inputs, shared_step
 from imageforge.image.summary import Row, summary_table, write_summary
 from imageforge.image.tags import forge_revision, image_references, tag_names
@@ -205,6 +206,10 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
     several = len(chosen) > 1
     # A Python venv starts from the release's shared dependency layers (image.shared).
     shared_set = shared_inputs(forge, release.name) if service.is_python else None
+    # Its runtime stage starts from the release's shared OS packages it asks for (image.runtimeshare).
+    runtime_stage = (
+        runtime_plan(forge, release.name).get(service.name) if service.is_python else None
+    )
 
     def variant(platform: str | None) -> Variant:
         base = platforms.base_context(base_image, platform)
@@ -221,6 +226,11 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
             shared.append(
                 shared_step(images, shared_set, base_image, shared[1], forge.ca_bundle, platform)
             )
+        chain = (
+            runtime_steps(images, runtime_stage, shared[0], base_image, apt_state, platform)
+            if runtime_stage is not None
+            else []
+        )
         image = ImageBuild(
             name=service.name,
             # nova-compute: nova's folder, its own target.
@@ -229,7 +239,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
             tags=tags,
             build_args=(
                 ("BUILDER_IMAGE", shared[1].tags[0]),
-                ("RUNTIME_IMAGE", shared[0].tags[0]),
+                ("RUNTIME_IMAGE", (chain[-1] if chain else shared[0]).tags[0]),
                 ("RUNTIME_PACKAGES", " ".join(service.runtime_packages)),
                 *((("SHARED_DEPS_IMAGE", shared[2].tags[0]),) if shared_set is not None else ()),
                 # Installed at run time and read by the venv (install-runtime, build-venv).
@@ -245,6 +255,7 @@ def _plan(forge: Forge, pair: Pair, inputs: BuildInputs, options: BuildOptions) 
             push=options.push,
             extra_args=forge.buildx_args,
         )
+        shared.extend(chain)
         input_key = content_key(
             [*shared, image],
             platforms.local_tag(base_image, platform) if base else base_image,

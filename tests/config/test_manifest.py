@@ -333,15 +333,17 @@ def test_carried_project_mistakes_are_named(tmp_path, change, message):
     assert message in load_error(tmp_path, CARRIED.replace(*change))
 
 
-def test_bindings_need_the_deps_stage_to_know(tmp_path):
+def test_bindings_need_the_runtime_stage_to_know(tmp_path):
     text = VALID.replace(
         "    extras: [ldap]\n", "    extras: [ldap]\n    bindings: [python3-rados]\n"
     )
     message = load_error(tmp_path, text)
-    assert "releases.2025.2.services.keystone: bindings need `ARG BINDINGS` in the deps" in message
-    (tmp_path / "images" / "keystone" / "Dockerfile").write_text(
-        'FROM scratch AS deps\nARG BINDINGS=""\nFROM scratch\nARG BINDINGS=""\n'
-    )
+    assert "releases.2025.2.services.keystone: bindings need `ARG BINDINGS` in the last" in message
+    # In another stage it does not count: install-runtime runs in the last one.
+    dockerfile = tmp_path / "images" / "keystone" / "Dockerfile"
+    dockerfile.write_text('FROM scratch AS deps\nARG BINDINGS=""\nFROM scratch\n')
+    assert "need `ARG BINDINGS` in the last stage" in load_error(tmp_path, text)
+    dockerfile.write_text('FROM scratch AS deps\nFROM scratch\nARG BINDINGS=""\n')
     manifest = load_manifest(tmp_path / "releases.yaml")
     assert manifest.release("2025.2").service("keystone").bindings == ("python3-rados",)
 

@@ -154,7 +154,8 @@ def synthetic_project(root: Path) -> Path:
     project = root / "project"
     shutil.copytree(ROOT / "images" / "python-base", project / "images" / "python-base")
     shutil.copytree(ROOT / "images" / "venv-builder", project / "images" / "venv-builder")
-    shutil.copytree(ROOT / "images" / "shared-deps", project / "images" / "shared-deps")
+    for shared in ("shared-deps", "shared-runtime"):
+        shutil.copytree(ROOT / "images" / shared, project / "images" / shared)
     shutil.copytree(ROOT / "images" / "backing", project / "images" / "backing")
     shutil.copytree(ROOT / "images" / "unit-tests", project / "images" / "unit-tests")
     (project / "images" / "demo").mkdir(parents=True)

@@ -139,7 +139,14 @@ def c_project(root: Path) -> Path:
     git(requirements, "add", "--all")
     git(requirements, "commit", "--quiet", "-m", "Constraints")
     project = root / "project"
-    for shared in ("python-base", "venv-builder", "shared-deps", "c-base", "c-builder"):
+    for shared in (
+        "python-base",
+        "venv-builder",
+        "shared-deps",
+        "shared-runtime",
+        "c-base",
+        "c-builder",
+    ):
         shutil.copytree(ROOT / "images" / shared, project / "images" / shared)
     (project / "images" / "hello").mkdir(parents=True)
     (project / "images" / "hello" / "Dockerfile").write_text(DOCKERFILE)
