@@ -17,6 +17,9 @@ so a layer two images share is stored once), it prints:
 * the bytes a node pulls for {nova, neutron} (when in the row) and for the
   whole row: every layer those images have, counted once.
 
+It also proves the contents unchanged: each image's OS packages
+(``dpkg-query``) and Python distributions are the same both ways.
+
 Sizes are the uncompressed layer tars (what ``docker save`` writes); a
 registry stores and a node pulls them compressed, in about the same ratio.
 Pruning the cache mounts slows the next build of other runs on this engine.
@@ -61,6 +64,25 @@ def layer_sizes(references: list[str], work: Path) -> tuple[dict[str, list[str]]
     return images, sizes
 
 
+# What an image holds, the same both ways: its OS packages and its venv's distributions.
+LISTINGS = (
+    ["dpkg-query", "--show", "--showformat", "${Package}=${Version}\\n"],
+    [
+        "python3",
+        "-c",
+        "import importlib.metadata as m; "
+        "print(sorted(d.name + '==' + d.version for d in m.distributions()))",
+    ],
+)
+
+
+def contents(reference: str) -> str:
+    return "".join(
+        docker.run(["run", "--rm", "--entrypoint", command[0], reference, *command[1:]]).stdout
+        for command in LISTINGS
+    )
+
+
 def build_row(forge, pairs: list[Pair]) -> tuple[float, list[str]]:
     docker.run(["builder", "prune", "--force", "--filter", "type=exec.cachemount"])
     started = time.monotonic()
@@ -97,6 +119,7 @@ def main() -> None:
         services = args.service or [s.name for s in release.services if s.is_python]
         pairs = [Pair(args.release, s) for s in services]
         runs = {}
+        held: dict[str, dict[str, str]] = {}
         for way, shared in (("old", False), ("new", True)):
             text = manifest.read_text()
             manifest.write_text(re.sub(r"imageforge-bench[-a-z]*", f"imageforge-bench-{way}", text))
@@ -119,8 +142,15 @@ def main() -> None:
                 "seconds": seconds,
                 **figures(references, python_base, work, ["nova", "neutron"]),
             }
+            held[way] = {ref.rsplit("/", 1)[-1].split(":")[0]: contents(ref) for ref in references}
             print(f"{way}: {len(references)} images built cold in {seconds:.0f} s")
         old, new = runs["old"], runs["new"]
+        differ = [name for name in held["old"] if held["old"][name] != held["new"].get(name)]
+        print(
+            "contents: every image has the same OS packages and Python distributions both ways"
+            if not differ
+            else f"contents DIFFER for: {', '.join(differ)}"
+        )
         mb = 1e6
         print(f"row: {', '.join(services)} ({args.release})")
         print(
