@@ -73,7 +73,7 @@ def test_the_hosts_own_index_is_found_and_read():
     files = aptindex.host_index_files()
     assert files, "apt-get indextargets named no Packages file (run apt-get update)"
     some = files[0]
-    stanzas = list(aptindex.parse_packages(aptindex._read(some.path)))
+    stanzas = list(aptindex.parse_packages(aptindex.read_index(some.path)))
     assert len(stanzas) > 100 and all(version for _, version in stanzas)
 
 
