@@ -41,6 +41,16 @@ def target_name(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", "-".join(parts)).strip("-")
 
 
+def step_target(step: ImageBuild) -> str:
+    """The bake target of a shared step: its name and its tag (python-base-<base>, ...)."""
+    return target_name(step.name, step.tags[0].rpartition(":")[2])
+
+
+def target_context(step: ImageBuild) -> tuple[str, str]:
+    """The named context a step's dependents read it through: its tag -> its target."""
+    return step.tags[0], f"target:{step_target(step)}"
+
+
 def bake_definition(images: Sequence[BakeImage], extra_args: Sequence[str] = ()) -> dict:
     """The bake file (as a dict) that builds ``images`` in one graph."""
     per_target, _ = split_extra_args(extra_args)
@@ -50,7 +60,7 @@ def bake_definition(images: Sequence[BakeImage], extra_args: Sequence[str] = ())
         *shared, service = image.steps
         contexts = {}
         for step in shared:
-            name = target_name(step.name, step.tags[0].rpartition(":")[2])
+            name = step_target(step)
             if name not in targets:
                 # Loaded for local builds; a push needs them only inside the graph.
                 targets[name] = _target(step, per_target, None if service.push else "docker")

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from imageforge.context import Forge
 from imageforge.image import aptsize, platforms
-from imageforge.image.bake import target_name
+from imageforge.image.bake import target_context
 from imageforge.image.plan import SHARED_EPOCH, ImageBuild, shared_image_tag
 
 NAME = "shared-runtime"
@@ -171,7 +171,6 @@ def runtime_steps(
     parent = python_base
     for each in stage.chain():
         tag = shared_image_tag(NAME, f"{each.digest}-{base_image}")
-        parent_target = target_name(parent.name, parent.tags[0].rpartition(":")[2])
         step = ImageBuild(
             name=NAME,
             folder=images / NAME,
@@ -181,7 +180,7 @@ def runtime_steps(
                 ("PACKAGES", " ".join(each.packages)),
                 ("SOURCE_DATE_EPOCH", SHARED_EPOCH),
             ),
-            contexts=((parent.tags[0], f"target:{parent_target}"), apt_state),
+            contexts=(target_context(parent), apt_state),
             ca_bundle=python_base.ca_bundle,
             platform=platform,
         )

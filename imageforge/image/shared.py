@@ -35,7 +35,7 @@ from imageforge.constraints.generate import Constraints, compute, source_version
 from imageforge.context import Forge
 from imageforge.host.files import under
 from imageforge.image import platforms
-from imageforge.image.bake import target_name
+from imageforge.image.bake import target_context
 from imageforge.image.deps import dependency_lines
 from imageforge.image.plan import ImageBuild, shared_image_tag
 from imageforge.patches.export import export_project
@@ -129,7 +129,6 @@ def shared_step(
 ) -> ImageBuild:
     """The shared-deps target of ``inputs.release`` on ``builder`` (the venv-builder step)."""
     tag = shared_image_tag(NAME, f"{inputs.release}-{base_image}")
-    builder_target = target_name(builder.name, builder.tags[0].rpartition(":")[2])
     return ImageBuild(
         name=NAME,
         folder=images / NAME,
@@ -141,7 +140,7 @@ def shared_step(
             ("SHARED_LAYERS", str(SHARED_LAYERS)),
         ),
         contexts=(
-            (builder.tags[0], f"target:{builder_target}"),
+            target_context(builder),
             ("requirements", inputs.folder),
             ("constraints", inputs.constraints.path.parent),
         ),

@@ -30,6 +30,7 @@ from imageforge.image.bake import (
     BakeImage,
     bake_command,
     bake_definition,
+    target_context,
     target_name,
     write_bake_file,
 )
@@ -66,7 +67,7 @@ def environment_for(forge: Forge, pair: Pair, tree: Path) -> Environment:
         labels=(),
         push=False,
         # FROM ${SHARED_DEPS_IMAGE}: from this graph, as the image's own build takes it.
-        contexts=(*image.contexts, *((s.tags[0], f"target:{_target(s)}") for s in shared)),
+        contexts=(*image.contexts, *(target_context(s) for s in shared)),
     )
     lines = test_requirement_lines(tree, str(pair))
     folder = under(forge.build_dir / "contexts", pair.release, pair.project, NAME)
@@ -153,7 +154,3 @@ def host_service(forge: Forge, pair: Pair) -> str:
         f"{pair}: no service of the release installs it, so no image's dependencies "
         "can host its tests"
     )
-
-
-def _target(step: ImageBuild) -> str:
-    return target_name(step.name, step.tags[0].rpartition(":")[2])
